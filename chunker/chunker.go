@@ -1,0 +1,156 @@
+package chunker
+
+import "math/bits"
+
+// windowSize is the length of the rolling hash window in bytes.
+const windowSize = 64
+
+// Chunker finds chunk boundaries exactly where proxmox-backup-client finds
+// them. It holds the state of one input stream between calls to Scan; it is
+// not safe for concurrent use.
+type Chunker struct {
+	min, max int
+	// hi is the cut mask without its two lowest bits: a cut needs every bit
+	// of hi set in the hash (see cutAt).
+	hi uint32
+
+	// n counts the bytes of the current chunk consumed so far.
+	n int
+	// g is the bitwise complement of the rolling hash. The complement obeys
+	// the same recurrence as the hash and turns the cut test into
+	// "g&hi == 0", which needs no comparison against a constant.
+	g uint32
+	// window holds the chunk's most recent bytes, byte at chunk offset o in
+	// window[o%windowSize]. It is read only for the first windowSize bytes of
+	// a Scan call, whose leaving bytes came in an earlier call.
+	window [windowSize]byte
+}
+
+// New returns a chunker for an average chunk size of avgSize bytes. avgSize
+// must be a power of two from MinAvgSize (64 KiB) to MaxAvgSize (4 MiB),
+// the range proxmox-backup-client accepts; otherwise the error is a
+// *SizeError. Chunks are at least avgSize/4 and at most avgSize*4 bytes long,
+// except that the last chunk of a stream may be shorter.
+func New(avgSize int) (*Chunker, error) {
+	if err := checkAvgSize(avgSize); err != nil {
+		return nil, err
+	}
+	return newChunker(avgSize), nil
+}
+
+// newChunker skips the range check so that tests can use small averages.
+// It needs a power of two avg with avg/4 > windowSize: the skip in Scan
+// assumes the first cut test happens after the window has filled.
+func newChunker(avg int) *Chunker {
+	mask := uint32(2*avg - 1)
+	c := &Chunker{min: avg / 4, max: avg * 4, hi: mask &^ 3}
+	c.Reset()
+	return c
+}
+
+// Reset forgets the current chunk, so that the next Scan starts a new stream.
+func (c *Chunker) Reset() {
+	c.n = 0
+	c.g = ^uint32(0)
+}
+
+// cutAt reports whether the (complemented) hash g marks a boundary. The
+// reference test (h & mask) >= mask-2 holds for mask-2, mask-1 and mask:
+// bits 2..log2(2*avg)-1 all set and the two lowest bits not both clear.
+func (c *Chunker) cutAt(g uint32) bool {
+	return g&c.hi == 0 && g&3 != 3
+}
+
+// Scan consumes p and returns the length of the prefix of p that ends the
+// current chunk, or 0 if the chunk goes on past p. After a boundary the
+// chunker starts a new chunk: feed it p[k:] (k being the returned value)
+// before any further input. The boundaries do not depend on how the input is
+// split into calls.
+func (c *Chunker) Scan(p []byte) int {
+	n, i := c.n, 0
+
+	// No boundary can fall before min, and the hash at min depends only on
+	// the window of bytes [min-windowSize, min): skip everything before it.
+	if skipTo := c.min - windowSize; n < skipTo {
+		if skipTo-n >= len(p) {
+			c.n = n + len(p)
+			return 0
+		}
+		i, n = skipTo-n, skipTo
+	}
+
+	g := c.g
+	if n < c.min {
+		// Fill the window; g started as ^0, the complement of an empty hash.
+		for ; n < c.min; n, i = n+1, i+1 {
+			if i == len(p) {
+				c.n, c.g = n, g
+				return 0
+			}
+			b := p[i]
+			g = bits.RotateLeft32(g, 1) ^ buzhashTable[b]
+			c.window[n&(windowSize-1)] = b
+		}
+		if c.cutAt(g) {
+			c.Reset()
+			return i
+		}
+	}
+
+	// Roll: from here on every consumed byte is tested. The byte making the
+	// chunk max long is a boundary whatever the hash says.
+	end := len(p)
+	if left := c.max - n; left < end-i {
+		end = i + left
+	}
+
+	// While the leaving byte came in an earlier call it is in the window.
+	for ; i < windowSize && i < end; n, i = n+1, i+1 {
+		b := p[i]
+		slot := n % windowSize
+		g = bits.RotateLeft32(g, 1) ^ buzhashTable[c.window[slot]] ^ buzhashTable[b]
+		c.window[slot] = b
+		if c.cutAt(g) {
+			c.Reset()
+			return i + 1
+		}
+	}
+
+	if i < end {
+		var k int
+		var cut bool
+		g, k, cut = roll(g, c.hi, p[i-windowSize:end-windowSize], p[i:end])
+		n, i = n+k, i+k
+		if cut {
+			c.Reset()
+			return i
+		}
+		// The fast loop did not update the window: keep it for the next call.
+		base := n - i
+		for j := i - windowSize; j < i; j++ {
+			c.window[(base+j)&(windowSize-1)] = p[j]
+		}
+	}
+
+	if n == c.max {
+		c.Reset()
+		return i
+	}
+	c.n, c.g = n, g
+	return 0
+}
+
+// roll advances the complemented hash g over in, out[j] being the byte that
+// leaves the window as in[j] enters, up to and including the first boundary.
+// It returns the hash, the number of bytes consumed and whether the last of
+// them ends a chunk.
+func roll(g, hi uint32, out, in []byte) (uint32, int, bool) {
+	out = out[:len(in)]
+	for j, b := range in {
+		g = bits.RotateLeft32(g, 1) ^ buzhashTable[out[j]] ^ buzhashTable[b]
+		if g&hi == 0 && g&3 != 3 {
+			return g, j + 1, true
+		}
+	}
+	return g, len(in), false
+}

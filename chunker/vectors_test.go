@@ -1,0 +1,128 @@
+package chunker
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// vectorFile is ../shared/vectors/chunker/chunker-vectors.json, written by
+// the upstream Rust chunker.
+type vectorFile struct {
+	Format string       `json:"format"`
+	Cases  []vectorCase `json:"cases"`
+}
+
+type vectorCase struct {
+	Name  string `json:"name"`
+	Input struct {
+		Kind        string `json:"kind"`
+		Seed        uint64 `json:"seed"`
+		Length      int    `json:"length"`
+		BlockLength int    `json:"block_length"`
+	} `json:"input"`
+	InputSHA256 string     `json:"input_sha256"`
+	AvgSize     int        `json:"avg_chunk_size"`
+	ChunkCount  int        `json:"chunk_count"`
+	Chunks      [][3]any   `json:"chunks"`
+	parsed      []vecChunk `json:"-"`
+}
+
+// vecChunk is one [offset, length, sha256] entry.
+type vecChunk struct {
+	Offset, Length int
+	SHA256         string
+}
+
+func loadVectors(t *testing.T) []vectorCase {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(sharedDir(t), "vectors", "chunker", "chunker-vectors.json"))
+	require.NoError(t, err)
+	var f vectorFile
+	require.NoError(t, json.Unmarshal(raw, &f))
+	require.Equal(t, "pbs-chunker-vectors-v1", f.Format)
+	require.NotEmpty(t, f.Cases)
+	for i := range f.Cases {
+		c := &f.Cases[i]
+		require.Len(t, c.Chunks, c.ChunkCount, c.Name)
+		for _, e := range c.Chunks {
+			off, ok1 := e[0].(float64)
+			length, ok2 := e[1].(float64)
+			sum, ok3 := e[2].(string)
+			require.True(t, ok1 && ok2 && ok3, "%s: malformed chunk entry %v", c.Name, e)
+			c.parsed = append(c.parsed, vecChunk{int(off), int(length), sum})
+		}
+	}
+	return f.Cases
+}
+
+// input regenerates a case's input as the vectors' README describes.
+func (c *vectorCase) input(t *testing.T) []byte {
+	t.Helper()
+	in := c.Input
+	var data []byte
+	switch in.Kind {
+	case "prng":
+		data = prngBytes(in.Seed, in.Length)
+	case "zero":
+		data = make([]byte, in.Length)
+	case "repeat":
+		block := prngBytes(in.Seed, in.BlockLength)
+		data = bytes.Repeat(block, in.Length/in.BlockLength+1)[:in.Length]
+	default:
+		t.Fatalf("%s: unknown input kind %q", c.Name, in.Kind)
+	}
+	sum := sha256.Sum256(data)
+	require.Equal(t, c.InputSHA256, hex.EncodeToString(sum[:]), "%s: regenerated input differs", c.Name)
+	return data
+}
+
+// describe turns chunk end offsets into vector entries.
+func describe(data []byte, ends []int) []vecChunk {
+	var out []vecChunk
+	start := 0
+	for _, end := range ends {
+		sum := sha256.Sum256(data[start:end])
+		out = append(out, vecChunk{start, end - start, hex.EncodeToString(sum[:])})
+		start = end
+	}
+	return out
+}
+
+func TestPRNGCheckValues(t *testing.T) {
+	assert.Equal(t, "1ddd6c894bcee4471d6579e0a8a6cfab", hex.EncodeToString(prngBytes(1, 16)))
+	assert.Equal(t, "3abad912979cc98f", hex.EncodeToString(prngBytes(2, 8)))
+	assert.Equal(t, prngBytes(1, 16)[:13], prngBytes(1, 13))
+}
+
+func TestVectors(t *testing.T) {
+	for _, vc := range loadVectors(t) {
+		t.Run(vc.Name, func(t *testing.T) {
+			data := vc.input(t)
+			c, err := New(vc.AvgSize)
+			require.NoError(t, err)
+
+			got := describe(data, chunkEnds(cutsOf(c.Scan, data, whole), len(data)))
+			require.Equal(t, vc.parsed, got, "fed whole")
+
+			rng := rand.New(rand.NewPCG(vc.Input.Seed, 7))
+			c.Reset()
+			ends := chunkEnds(cutsOf(c.Scan, data, func() int { return 1 + rng.IntN(1<<17) }), len(data))
+			assert.Equal(t, vc.parsed, describe(data, ends), "fed in random pieces")
+
+			if len(data) <= 1<<20 {
+				c.Reset()
+				ends := chunkEnds(cutsOf(c.Scan, data, func() int { return 1 }), len(data))
+				assert.Equal(t, vc.parsed, describe(data, ends), "fed byte by byte")
+			}
+		})
+	}
+}
