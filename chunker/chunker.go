@@ -39,8 +39,8 @@ func New(avgSize int) (*Chunker, error) {
 }
 
 // newChunker skips the range check so that tests can use small averages.
-// It needs a power of two avg with avg/4 > windowSize: the skip in Scan
-// assumes the first cut test happens after the window has filled.
+// avg must be a power of two of at least 512: Scan assumes min > windowSize,
+// because the reference tests no byte before its window has filled.
 func newChunker(avg int) *Chunker {
 	mask := uint32(2*avg - 1)
 	c := &Chunker{min: avg / 4, max: avg * 4, hi: mask &^ 3}
@@ -107,7 +107,7 @@ func (c *Chunker) Scan(p []byte) int {
 	// While the leaving byte came in an earlier call it is in the window.
 	for ; i < windowSize && i < end; n, i = n+1, i+1 {
 		b := p[i]
-		slot := n % windowSize
+		slot := n & (windowSize - 1)
 		g = bits.RotateLeft32(g, 1) ^ buzhashTable[c.window[slot]] ^ buzhashTable[b]
 		c.window[slot] = b
 		if c.cutAt(g) {
@@ -119,7 +119,7 @@ func (c *Chunker) Scan(p []byte) int {
 	if i < end {
 		var k int
 		var cut bool
-		g, k, cut = roll(g, c.hi, p[i-windowSize:end-windowSize], p[i:end])
+		g, k, cut = roll(g, c.hi, p[i-windowSize:end])
 		n, i = n+k, i+k
 		if cut {
 			c.Reset()
@@ -140,17 +140,43 @@ func (c *Chunker) Scan(p []byte) int {
 	return 0
 }
 
-// roll advances the complemented hash g over in, out[j] being the byte that
-// leaves the window as in[j] enters, up to and including the first boundary.
-// It returns the hash, the number of bytes consumed and whether the last of
-// them ends a chunk.
-func roll(g, hi uint32, out, in []byte) (uint32, int, bool) {
-	out = out[:len(in)]
-	for j, b := range in {
-		g = bits.RotateLeft32(g, 1) ^ buzhashTable[out[j]] ^ buzhashTable[b]
+// roll advances the complemented hash g by one step per byte of
+// p[windowSize:], the byte leaving the window being the one windowSize
+// earlier, up to and including the first boundary. It returns the hash, the
+// number of steps taken and whether the last of them ends a chunk.
+//
+// The plain recurrence g' = rotl(g) ^ T[out] ^ T[in] is one long chain of
+// dependent instructions. Unrolled over four bytes, the terms that do not
+// involve g are combined first (e1..e4), so each step of the chain is only
+// g4 = rotl(g, 4) ^ e4 and the processor overlaps the rest.
+func roll(g, hi uint32, p []byte) (uint32, int, bool) {
+	t := &buzhashTable
+	i := 0
+	for ; i+windowSize+4 <= len(p); i += 4 {
+		w := p[i : i+windowSize+4 : i+windowSize+4]
+		e1 := t[w[0]] ^ t[w[windowSize]]
+		e2 := bits.RotateLeft32(e1, 1) ^ (t[w[1]] ^ t[w[windowSize+1]])
+		e3 := bits.RotateLeft32(e2, 1) ^ (t[w[2]] ^ t[w[windowSize+2]])
+		e4 := bits.RotateLeft32(e3, 1) ^ (t[w[3]] ^ t[w[windowSize+3]])
+		g1 := bits.RotateLeft32(g, 1) ^ e1
+		g2 := bits.RotateLeft32(g, 2) ^ e2
+		g3 := bits.RotateLeft32(g, 3) ^ e3
+		g4 := bits.RotateLeft32(g, 4) ^ e4
+		if g1&hi == 0 || g2&hi == 0 || g3&hi == 0 || g4&hi == 0 {
+			// Rare: a boundary unless the two lowest bits say otherwise.
+			for j, gj := range [4]uint32{g1, g2, g3, g4} {
+				if gj&hi == 0 && gj&3 != 3 {
+					return gj, i + j + 1, true
+				}
+			}
+		}
+		g = g4
+	}
+	for ; i+windowSize < len(p); i++ {
+		g = bits.RotateLeft32(g, 1) ^ (t[p[i]] ^ t[p[i+windowSize]])
 		if g&hi == 0 && g&3 != 3 {
-			return g, j + 1, true
+			return g, i + 1, true
 		}
 	}
-	return g, len(in), false
+	return g, i, false
 }

@@ -1,0 +1,82 @@
+package chunker
+
+import (
+	"bytes"
+	"io"
+	"sync"
+	"testing"
+)
+
+// benchInput is 256 MiB of the vectors' PRNG stream, generated once per
+// process: the benchmarks' workload.
+var benchInput = sync.OnceValue(func() []byte { return prngBytes(42, 256<<20) })
+
+const benchAvg = 4 << 20
+
+func benchScan(b *testing.B, scan func([]byte) int, reset func()) {
+	data := benchInput()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	chunks := 0
+	for b.Loop() {
+		reset()
+		for p := data; len(p) > 0; chunks++ {
+			k := scan(p)
+			if k == 0 {
+				break
+			}
+			p = p[k:]
+		}
+	}
+	b.ReportMetric(float64(chunks)/float64(b.N), "chunks/op")
+}
+
+// BenchmarkScan is the boundary finder alone, fed the whole input.
+func BenchmarkScan(b *testing.B) {
+	c := newChunker(benchAvg)
+	benchScan(b, c.Scan, c.Reset)
+}
+
+// BenchmarkScanBaseline is the spec's pseudocode, byte at a time: the
+// yardstick for BenchmarkScan.
+func BenchmarkScanBaseline(b *testing.B) {
+	var c *baseline
+	benchScan(b, func(p []byte) int { return c.scan(p) }, func() { c = newBaseline(benchAvg) })
+}
+
+// BenchmarkStream reads from an io.Reader; after the first round the stream
+// reuses its buffer, so allocs/op shows what steady state costs.
+func BenchmarkStream(b *testing.B) {
+	benchStream(b, func(r io.Reader) *Stream { return NewStream(r, benchAvg) })
+}
+
+// BenchmarkFixed is the image splitter with the default 4 MiB chunks.
+func BenchmarkFixed(b *testing.B) {
+	benchStream(b, func(r io.Reader) *Stream { return NewFixed(r, DefaultFixedSize) })
+}
+
+func benchStream(b *testing.B, newStream func(io.Reader) *Stream) {
+	data := benchInput()
+	r := bytes.NewReader(data)
+	s := newStream(r)
+	drain := func() {
+		r.Reset(data)
+		s.Reset(r)
+		for {
+			if _, err := s.Next(); err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				return
+			}
+		}
+	}
+	drain() // warm up: the buffer reaches its final size
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		drain()
+	}
+}
