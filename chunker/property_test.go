@@ -48,15 +48,15 @@ func adversarialInputs(avg, length int) map[string][]byte {
 		return bytes.Repeat(block, length/len(block)+1)[:length]
 	}
 	return map[string][]byte{
-		"random":          random,
-		"zeros":           make([]byte, length),
-		"ones":            bytes.Repeat([]byte{0xff}, length),
-		"period 3":        repeat(random[:3]),
-		"period 64":       repeat(random[:64]),
-		"period 65":       repeat(random[:65]),
-		"period 1000":     repeat(random[:1000]),
-		"zero runs":       runs,
-		"cut at each min": repeat(cutWindow(avg)),
+		"random":           random,
+		"zeros":            make([]byte, length),
+		"ones":             bytes.Repeat([]byte{0xff}, length),
+		"period 3":         repeat(random[:3]),
+		"period 64":        repeat(random[:64]),
+		"period 65":        repeat(random[:65]),
+		"period 1000":      repeat(random[:1000]),
+		"zero runs":        runs,
+		"cut at each min":  repeat(cutWindow(avg)),
 		"shorter than min": random[:avg/4-1],
 	}
 }
