@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -117,6 +118,15 @@ func TestVectors(t *testing.T) {
 			c.Reset()
 			ends := chunkEnds(cutsOf(c.Scan, data, func() int { return 1 + rng.IntN(1<<17) }), len(data))
 			assert.Equal(t, vc.parsed, describe(data, ends), "fed in random pieces")
+
+			for name, r := range map[string]io.Reader{
+				"stream":        bytes.NewReader(data),
+				"choppy stream": newChoppyReader(data, vc.Input.Seed, 1<<20),
+			} {
+				ends, _, err := drain(t, NewStream(r, vc.AvgSize))
+				require.ErrorIs(t, err, io.EOF)
+				assert.Equal(t, vc.parsed, describe(data, ends), name)
+			}
 
 			if len(data) <= 1<<20 {
 				c.Reset()
