@@ -38,12 +38,16 @@ func New(avgSize int) (*Chunker, error) {
 	return newChunker(avgSize), nil
 }
 
-// newChunker skips the range check so that tests can use small averages.
-// avg must be a power of two of at least 512: Scan assumes min > windowSize,
-// because the reference tests no byte before its window has filled.
+// newChunker skips the range check, for tests and for vectors made with
+// averages the client does not offer. avg must be a power of two of at
+// least 2. The reference tests no byte while its window fills, so with tiny
+// averages the first possible boundary is after windowSize+1 bytes.
 func newChunker(avg int) *Chunker {
-	mask := uint32(2*avg - 1)
-	c := &Chunker{min: avg / 4, max: avg * 4, hi: mask &^ 3}
+	c := &Chunker{
+		min: max(avg/4, windowSize+1),
+		max: max(avg*4, windowSize+1),
+		hi:  uint32(2*avg-1) &^ 3,
+	}
 	c.Reset()
 	return c
 }

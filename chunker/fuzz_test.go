@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fuzzAvg maps a fuzzer byte to a small average, so that inputs of a few KiB
-// already hold several chunks.
-func fuzzAvg(sel uint8) int { return 512 << (sel % 3) }
+// fuzzAvg maps a fuzzer byte to an average from 2 to 2048 bytes, so that
+// inputs of a few KiB already hold several chunks.
+func fuzzAvg(sel uint8) int { return 2 << (sel % 11) }
 
 func fuzzSeeds(f *testing.F, add func(data []byte, seed uint64, sel uint8)) {
 	add(prngBytes(1, 4096), 1, 0)
@@ -41,13 +41,14 @@ func FuzzScan(f *testing.F) {
 		pieces := func() int { return 1 + rng.IntN(maxPiece) }
 		require.Equal(t, want, cutsOf(newChunker(avg).Scan, data, pieces), "fed in pieces up to %d", maxPiece)
 
+		c := newChunker(avg)
 		start := 0
 		for _, cut := range want {
-			assert.GreaterOrEqual(t, cut-start, avg/4)
-			assert.LessOrEqual(t, cut-start, avg*4)
+			assert.GreaterOrEqual(t, cut-start, c.min)
+			assert.LessOrEqual(t, cut-start, c.max)
 			start = cut
 		}
-		assert.LessOrEqual(t, len(data)-start, avg*4)
+		assert.LessOrEqual(t, len(data)-start, c.max)
 	})
 }
 

@@ -13,7 +13,7 @@ import (
 
 // testAvgs are the averages the properties are checked with: small ones
 // (allowed only inside the package) give many chunks from little data.
-var testAvgs = []int{512, 4096, MinAvgSize}
+var testAvgs = []int{512, 4096, MinAvgSize, 2, 64, 256}
 
 // cutWindow returns windowSize bytes whose hash is a boundary for avg:
 // repeated back to back, they make every chunk exactly min bytes long, the
@@ -57,7 +57,7 @@ func adversarialInputs(avg, length int) map[string][]byte {
 		"period 1000":      repeat(random[:1000]),
 		"zero runs":        runs,
 		"cut at each min":  repeat(cutWindow(avg)),
-		"shorter than min": random[:avg/4-1],
+		"shorter than min": random[:newChunker(avg).min-1],
 	}
 }
 
@@ -75,7 +75,7 @@ func feedPatterns(seed uint64) map[string]func() int {
 	}
 }
 
-func inputLength(avg int) int { return min(128*avg, 2<<20) }
+func inputLength(avg int) int { return min(max(128*avg, 64<<10), 2<<20) }
 
 func TestScanMatchesReference(t *testing.T) {
 	for _, avg := range testAvgs {
@@ -103,11 +103,11 @@ func TestChunkSizesWithinBounds(t *testing.T) {
 				for i, end := range ends {
 					size := end - start
 					if i < len(ends)-1 {
-						assert.GreaterOrEqual(t, size, avg/4, "chunk %d", i)
-						assert.LessOrEqual(t, size, avg*4, "chunk %d", i)
+						assert.GreaterOrEqual(t, size, c.min, "chunk %d", i)
+						assert.LessOrEqual(t, size, c.max, "chunk %d", i)
 					} else {
 						assert.Positive(t, size)
-						assert.LessOrEqual(t, size, avg*4)
+						assert.LessOrEqual(t, size, c.max)
 					}
 					start = end
 				}
