@@ -20,6 +20,8 @@ func newBaseline(avg int) *baseline {
 	return &baseline{min: avg / 4, max: avg * 4, mask: mask, threshold: mask - 2}
 }
 
+func (c *baseline) reset() { c.h, c.filled, c.n = 0, 0, 0 }
+
 func (c *baseline) scan(p []byte) int {
 	for i, b := range p {
 		if c.filled < 64 {
@@ -34,7 +36,7 @@ func (c *baseline) scan(p []byte) int {
 		c.w[slot] = b
 		c.n++
 		if c.n >= c.max || (c.n >= c.min && c.h&c.mask >= c.threshold) {
-			c.h, c.filled, c.n = 0, 0, 0
+			c.reset()
 			return i + 1
 		}
 	}

@@ -108,7 +108,7 @@ func (c *Chunker) Scan(p []byte) int {
 		end = i + left
 	}
 
-	// While the leaving byte came in an earlier call it is in the window.
+	// While the leaving byte lies before p, it is in the window.
 	for ; i < windowSize && i < end; n, i = n+1, i+1 {
 		b := p[i]
 		slot := n & (windowSize - 1)

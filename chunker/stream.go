@@ -180,7 +180,7 @@ func (s *Stream) makeRoom() {
 	}
 	pending := s.end - s.start
 	dst := s.buf
-	if len(s.buf) < s.limit && pending > len(s.buf)/2 || len(s.buf) == 0 {
+	if len(s.buf) == 0 || (len(s.buf) < s.limit && pending > len(s.buf)/2) {
 		dst = make([]byte, min(max(4*len(s.buf), initialBuffer), s.limit))
 	}
 	copy(dst, s.buf[s.start:s.end])
