@@ -71,9 +71,9 @@
 // followed, rarely, by a look at the low bits. And it advances four bytes
 // at a time: the terms without g are combined first, so the chain of
 // dependent instructions from one step to the next is a single rotation and
-// XOR per four bytes instead of per byte. The result is tested byte for
-// byte against a literal transcription of the spec and against vectors made
-// by the Rust implementation.
+// XOR per four bytes instead of per byte. The result is tested boundary for
+// boundary against a literal transcription of the spec and against vectors
+// made by the Rust implementation.
 //
 // # Buffers
 //
