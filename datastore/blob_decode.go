@@ -1,0 +1,162 @@
+package datastore
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// blobMaxRatio bounds how much one payload byte can inflate to: the densest
+// zstd block is an RLE block, 4 bytes (3 header + 1) for 128 KiB of output.
+// A frame claiming more than this per input byte is corrupt, so the decoder
+// never allocates on the word of a frame header beyond what the input could
+// really produce.
+const blobMaxRatio = (128 << 10) / 4
+
+// BlobDecoder decodes DataBlobs, reusing one zstd decoder across calls. It is
+// not safe for concurrent use: give each worker its own.
+//
+// Encrypted blobs are recognised (ParseBlobHeader reads IV and tag) but not
+// decrypted yet: decoding them fails with ErrEncrypted after the CRC check.
+// Keys will come in as options of NewBlobDecoder.
+type BlobDecoder struct {
+	zdec *zstd.Decoder // created on the first compressed blob
+}
+
+// NewBlobDecoder returns a decoder for unencrypted blobs.
+func NewBlobDecoder() *BlobDecoder {
+	return &BlobDecoder{}
+}
+
+// Decode verifies the blob's CRC and appends its plain data to dst[:0]. The
+// result never exceeds MaxBlobSize. Errors are *FormatError values matching
+// ErrBadMagic, ErrTruncated, ErrChecksum, ErrEncrypted, ErrTooLarge or
+// ErrCorrupt.
+func (d *BlobDecoder) Decode(dst, blob []byte) ([]byte, error) {
+	return d.blobDecode(dst, blob, MaxBlobSize)
+}
+
+// DecodeChunk decodes a chunk like Decode and then checks that the data has
+// wantSize bytes (unless wantSize < 0) and that its SHA-256 is want. A
+// compressed chunk is never inflated beyond wantSize. Mismatches are
+// ErrSizeMismatch and ErrDigestMismatch. Encrypted chunks fail with
+// ErrEncrypted: their digests are keyed.
+func (d *BlobDecoder) DecodeChunk(dst, blob []byte, want Digest, wantSize int) ([]byte, error) {
+	limit := MaxBlobSize
+	if wantSize >= 0 {
+		limit = min(wantSize, MaxBlobSize)
+	}
+	out, err := d.blobDecode(dst, blob, limit)
+	if err != nil {
+		var fe *FormatError
+		if wantSize >= 0 && errors.As(err, &fe) && fe.Err == ErrTooLarge {
+			fe.Err = ErrSizeMismatch
+			fe.Detail = "chunk holds more than the expected " + strconv.Itoa(wantSize) + " bytes"
+		}
+		return out, err
+	}
+	if wantSize >= 0 && len(out) != wantSize {
+		return out, formatErr("chunk", -1, ErrSizeMismatch,
+			"got "+strconv.Itoa(len(out))+" bytes, want "+strconv.Itoa(wantSize))
+	}
+	if got := ComputeDigest(out); got != want {
+		return out, formatErr("chunk", -1, ErrDigestMismatch, "data hashes to "+got.String()+", want "+want.String())
+	}
+	return out, nil
+}
+
+// blobDecode decodes into dst[:0], producing at most limit bytes.
+func (d *BlobDecoder) blobDecode(dst, blob []byte, limit int) ([]byte, error) {
+	dst = dst[:0]
+	h, err := ParseBlobHeader(blob)
+	if err != nil {
+		return dst, err
+	}
+	if err := blobCheckCRC(h, blob); err != nil {
+		return dst, err
+	}
+	payload := blob[h.HeaderSize:]
+	switch h.Kind {
+	case BlobUncompressed:
+		if len(payload) > limit {
+			return dst, blobTooLarge(len(payload), limit)
+		}
+		return append(dst, payload...), nil
+	case BlobCompressed:
+		return d.blobInflate(dst, payload, limit)
+	default:
+		return dst, formatErr("blob", 0, ErrEncrypted, h.Kind.String()+" blob needs a key")
+	}
+}
+
+// blobInflate decodes one or more zstd frames into dst, refusing frame
+// headers that promise more than limit or more than the payload can hold.
+func (d *BlobDecoder) blobInflate(dst, payload []byte, limit int) ([]byte, error) {
+	var zh zstd.Header
+	if err := zh.Decode(payload); err != nil {
+		return dst, formatErr("blob", blobHeaderSize, ErrCorrupt, "zstd frame header: "+err.Error())
+	}
+	ceiling := uint64(len(payload)) * blobMaxRatio
+	if zh.HasFCS {
+		switch {
+		case zh.FrameContentSize > uint64(limit):
+			return dst, blobTooLarge64(zh.FrameContentSize, limit)
+		case zh.FrameContentSize > ceiling:
+			return dst, formatErr("blob", blobHeaderSize, ErrCorrupt,
+				"zstd frame claims "+strconv.FormatUint(zh.FrameContentSize, 10)+" bytes from a "+
+					strconv.Itoa(len(payload))+"-byte payload")
+		}
+	}
+	zdec, err := d.blobZstd()
+	if err != nil {
+		return dst, err
+	}
+	out, err := zdec.DecodeAll(payload, dst)
+	if err != nil {
+		if errors.Is(err, zstd.ErrDecoderSizeExceeded) {
+			return dst, blobTooLarge(len(out), limit)
+		}
+		return dst, formatErr("blob", blobHeaderSize, ErrCorrupt, "zstd: "+err.Error())
+	}
+	if len(out) > limit {
+		return dst, blobTooLarge(len(out), limit)
+	}
+	return out, nil
+}
+
+// blobZstd returns the decoder's zstd decoder, creating it on first use.
+func (d *BlobDecoder) blobZstd() (*zstd.Decoder, error) {
+	if d.zdec != nil {
+		return d.zdec, nil
+	}
+	// Concurrency 1 starts no goroutines, so an abandoned BlobDecoder needs
+	// no Close. MaxMemory bounds every DecodeAll at MaxBlobSize, whatever
+	// the frame claims.
+	zdec, err := zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxMemory(MaxBlobSize),
+		zstd.WithDecoderLowmem(true),
+	)
+	if err != nil {
+		return nil, formatErr("blob", -1, ErrCorrupt, "zstd decoder: "+err.Error())
+	}
+	d.zdec = zdec
+	return zdec, nil
+}
+
+func blobTooLarge(n, limit int) error {
+	return formatErr("blob", -1, ErrTooLarge,
+		"decodes to more than "+strconv.Itoa(limit)+" bytes (at least "+strconv.Itoa(n)+")")
+}
+
+func blobTooLarge64(n uint64, limit int) error {
+	return formatErr("blob", -1, ErrTooLarge,
+		"zstd frame claims "+strconv.FormatUint(n, 10)+" bytes, the limit is "+strconv.Itoa(limit))
+}
+
+// DecodeBlob decodes a blob with a new BlobDecoder. Prefer a long-lived
+// BlobDecoder when decoding many blobs.
+func DecodeBlob(blob []byte) ([]byte, error) {
+	return NewBlobDecoder().Decode(nil, blob)
+}
