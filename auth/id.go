@@ -11,9 +11,9 @@ import (
 // ErrInvalidID is matched (with errors.Is) by every *IDError.
 var ErrInvalidID = errors.New("invalid id")
 
-// IDError reports an identifier that does not parse. Input is the offending
-// text with anything that could be a pasted secret (after '=' or ':') cut off,
-// so the error is safe to log.
+// IDError reports an identifier that does not parse or does not suit one
+// product. Input is the offending text with anything that could be a pasted
+// secret (after '=' or ':') cut off, so the error is safe to log.
 type IDError struct {
 	Kind   string // "user id", "auth id", "token name" or "realm"
 	Input  string // redacted input
@@ -31,10 +31,10 @@ func (e *IDError) Is(target error) bool { return target == ErrInvalidID }
 // probably pasted after it) and marks the cut.
 func redactID(s string) string {
 	if i := strings.IndexAny(s, "=:"); i >= 0 {
-		return s[:i] + "[…redacted]"
+		s = s[:i] + "[…redacted]"
 	}
 	if len(s) > 128 {
-		return s[:128] + "…"
+		s = strings.ToValidUTF8(s[:128], "") + "…"
 	}
 	return s
 }
@@ -66,12 +66,22 @@ type Authid struct {
 // RootUserid is root@pam, the superuser of both products.
 var RootUserid = Userid{name: "root", realm: "pam"}
 
-const maxUseridLen = 64
+// Limits shared by both products (access-api.md 1.1).
+const (
+	minUseridLen = 3
+	maxUseridLen = 64
+	minRealmLen  = 2
+	maxRealmLen  = 32
+)
 
 // ParseUserid parses "name@realm" with the rules both products share (the
 // union of what PVE and PBS accept; see ValidateFor for one product's
 // stricter rules). The split happens at the last '@', as the servers do, so
 // "john@example.com@pbs" is user "john@example.com" in realm "pbs".
+//
+// The user name may contain any character except whitespace, control
+// characters, ':' and '/'; the realm is a "safe id" of 2 to 32 characters;
+// the whole id is 3 to 64 bytes long.
 func ParseUserid(s string) (Userid, error) {
 	if err := commonMistakes("user id", s); err != nil {
 		return Userid{}, err
@@ -83,30 +93,37 @@ func ParseUserid(s string) (Userid, error) {
 	if bang := strings.LastIndexByte(s, '!'); bang > at {
 		return Userid{}, idErr("user id", s, "this is an API token id (name@realm!token); a user id is required here")
 	}
-	return parseUserParts(s, at)
+	return parseUserParts("user id", s, s, at)
 }
 
-func parseUserParts(s string, at int) (Userid, error) {
+// parseUserParts validates s (a user id split at index at); errors name
+// kind and show whole (the full input) redacted.
+func parseUserParts(kind, whole, s string, at int) (Userid, error) {
 	name, realm := s[:at], s[at+1:]
 	if name == "" {
-		return Userid{}, idErr("user id", s, "empty user name before '@'")
-	}
-	if len(s) < 3 || len(s) > maxUseridLen {
-		return Userid{}, idErr("user id", s, fmt.Sprintf("length %d outside 3..%d", len(s), maxUseridLen))
+		return Userid{}, idErr(kind, whole, "empty user name before '@'")
 	}
 	for _, r := range name {
-		if r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) || r == ':' || r == '/' {
-			return Userid{}, idErr("user id", s, fmt.Sprintf("user name may not contain %q", r))
+		if unicode.IsSpace(r) || r < 0x20 || r == 0x7f || r == ':' || r == '/' {
+			return Userid{}, idErr(kind, whole, fmt.Sprintf("user name may not contain %q", r))
 		}
 	}
-	if err := checkSafeID(realm, 2, 32); err != "" {
-		return Userid{}, idErr("user id", s, "realm "+err)
+	if strings.IndexByte(realm, '=') >= 0 {
+		return Userid{}, idErr(kind, whole, "realm contains '=': this looks like a password or secret appended to the id; pass the id alone")
+	}
+	if err := checkSafeID(realm, minRealmLen, maxRealmLen); err != "" {
+		return Userid{}, idErr(kind, whole, "realm "+err)
+	}
+	if len(s) < minUseridLen || len(s) > maxUseridLen {
+		return Userid{}, idErr(kind, whole, fmt.Sprintf("user id %d bytes long, must be %d..%d", len(s), minUseridLen, maxUseridLen))
 	}
 	return Userid{name: name, realm: Realm(realm)}, nil
 }
 
 // ParseAuthid parses a user id or a full token id as the servers do: the
-// string is a token id when its last '!' comes after its last '@'.
+// string is a token id when its last '!' comes after its last '@'. Strings
+// the servers accept but a human probably did not mean (a user name
+// containing '@' or '!') parse; Hint describes the likely mistake.
 func ParseAuthid(s string) (Authid, error) {
 	if err := commonMistakes("auth id", s); err != nil {
 		return Authid{}, err
@@ -120,40 +137,45 @@ func ParseAuthid(s string) (Authid, error) {
 	}
 	bang := strings.LastIndexByte(s, '!')
 	if bang < at {
-		u, err := parseUserParts(s, at)
+		u, err := parseUserParts("auth id", s, s, at)
 		if err != nil {
-			err.(*IDError).Kind = "auth id"
 			return Authid{}, err
 		}
 		return Authid{user: u}, nil
 	}
-	u, err := parseUserParts(s[:bang], at)
-	if err != nil {
-		e := err.(*IDError)
-		e.Kind, e.Input = "auth id", redactID(s)
-		return Authid{}, e
+	if bang == len(s)-1 {
+		return Authid{}, idErr("auth id", s, "empty token name after '!'")
 	}
-	tn, err := ParseTokenName(s[bang+1:])
+	u, err := parseUserParts("auth id", s, s[:bang], at)
 	if err != nil {
-		e := err.(*IDError)
-		e.Kind, e.Input = "auth id", redactID(s)
-		return Authid{}, e
+		return Authid{}, err
+	}
+	tn, err := parseTokenName("auth id", s, s[bang+1:])
+	if err != nil {
+		return Authid{}, err
 	}
 	return Authid{user: u, token: tn}, nil
 }
 
 // ParseTokenName parses the name part of a token id: a letter, digit or '_'
 // followed by letters, digits, '.', '_' or '-' (PBS rules; PVE additionally
-// wants a leading letter and two characters, see ValidateFor).
+// wants a leading letter and two characters, see Authid.ValidateFor).
 func ParseTokenName(s string) (TokenName, error) {
-	if strings.ContainsAny(s, "=:") {
-		return "", idErr("token name", s, "contains '=' or ':': this looks like a secret appended to the token id; pass the secret separately")
+	if s == "" {
+		return "", idErr("token name", s, "empty")
 	}
 	if strings.ContainsAny(s, "@!") {
 		return "", idErr("token name", s, "a token name is only the part after '!' (e.g. backup), not the full token id")
 	}
-	if err := checkSafeID(s, 1, 64); err != "" {
-		return "", idErr("token name", s, err)
+	return parseTokenName("token name", s, s)
+}
+
+func parseTokenName(kind, whole, s string) (TokenName, error) {
+	if strings.ContainsAny(s, "=:") {
+		return "", idErr(kind, whole, "token name contains '=' or ':': this looks like a secret appended to the token id; pass the secret separately")
+	}
+	if err := checkSafeID(s, 1, -1); err != "" {
+		return "", idErr(kind, whole, "token name "+err)
 	}
 	return TokenName(s), nil
 }
@@ -175,24 +197,36 @@ func commonMistakes(kind, s string) error {
 	switch {
 	case s == "":
 		return idErr(kind, s, "empty")
-	case strings.HasPrefix(s, "PVEAPIToken") || strings.HasPrefix(s, "PBSAPIToken") || strings.HasPrefix(s, "Bearer "):
-		return &IDError{Kind: kind, Input: "[redacted header]", Reason: "this is a whole Authorization header; pass only the id (name@realm!token) and the secret separately"}
+	case looksLikeHeader(s):
+		return &IDError{Kind: kind, Input: "[redacted header]", Reason: "this is a whole Authorization header or cookie; pass only the id (name@realm!token) and the secret separately"}
+	case !utf8.ValidString(s):
+		return idErr(kind, s, "not valid UTF-8")
 	case strings.TrimSpace(s) != s:
 		return idErr(kind, s, "leading or trailing whitespace (a newline read from a file?)")
-	case strings.ContainsAny(s, "=:"):
-		return idErr(kind, s, "contains '=' or ':': this looks like a token id with its secret or a repository string; pass the id alone")
+	case strings.IndexByte(s, ':') >= 0:
+		return idErr(kind, s, "contains ':': this looks like a token id with its secret (id:secret) or a repository string (user@realm@host:store); pass the id alone")
 	}
 	return nil
 }
 
-// checkSafeID applies PBS's SAFE_ID rule ([A-Za-z0-9_][A-Za-z0-9._-]*)
-// with a length range, returning a description of the problem or "".
+func looksLikeHeader(s string) bool {
+	for _, p := range []string{"PVEAPIToken", "PBSAPIToken", "PVEAuthCookie", "PBSAuthCookie", "Authorization", "Bearer ", "Cookie:"} {
+		if len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSafeID applies the servers' "safe id" rule
+// ([A-Za-z0-9_][A-Za-z0-9._-]*) with a length range (maxLen < 0: no upper
+// limit), returning a description of the problem or "".
 func checkSafeID(s string, minLen, maxLen int) string {
-	if len(s) < minLen || len(s) > maxLen {
+	if len(s) < minLen || maxLen >= 0 && len(s) > maxLen {
 		if s == "" {
 			return "is empty"
 		}
-		return fmt.Sprintf("length %d outside %d..%d", len(s), minLen, maxLen)
+		return fmt.Sprintf("is %d characters long, must be %d..%d", len(s), minLen, maxLen)
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -202,9 +236,12 @@ func checkSafeID(s string, minLen, maxLen int) string {
 		}
 		if !ok {
 			if i == 0 {
-				return fmt.Sprintf("must start with a letter, digit or '_', not %q", c)
+				return fmt.Sprintf("must start with a letter, digit or '_', not %q", rune(c))
 			}
-			return fmt.Sprintf("may only contain letters, digits, '.', '_' and '-', not %q", c)
+			if c >= utf8.RuneSelf {
+				return "may only contain ASCII letters, digits, '.', '_' and '-'"
+			}
+			return fmt.Sprintf("may only contain letters, digits, '.', '_' and '-', not %q", rune(c))
 		}
 	}
 	return ""

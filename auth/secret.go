@@ -1,8 +1,10 @@
 package auth
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"io"
+	"log/slog"
 )
 
 const redacted = "[redacted]"
@@ -10,23 +12,45 @@ const redacted = "[redacted]"
 // Secret holds a password or API token secret. Its value never appears in
 // String, GoString, any fmt verb, JSON or text marshalling; reading it needs
 // an explicit call to Reveal.
+//
+// The value sits behind a pointer so that even fmt's reflection-based
+// printing of a struct with an unexported Secret field (which cannot call
+// Format) shows only an address. Copies share the immutable value. The zero
+// value is the empty secret.
 type Secret struct {
-	value string
+	value *string
 }
 
 // NewSecret wraps s.
-func NewSecret(s string) Secret { return Secret{value: s} }
+func NewSecret(s string) Secret {
+	if s == "" {
+		return Secret{}
+	}
+	return Secret{value: &s}
+}
 
 // Reveal returns the secret value. Call it only where the value is sent to
 // the server or written to a file meant to hold it.
-func (s Secret) Reveal() string { return s.value }
+func (s Secret) Reveal() string {
+	if s.value == nil {
+		return ""
+	}
+	return *s.value
+}
 
 // IsZero reports whether the secret is empty.
-func (s Secret) IsZero() bool { return s.value == "" }
+func (s Secret) IsZero() bool { return s.value == nil || *s.value == "" }
 
-// String returns a placeholder, never the value.
+// Equal reports whether s and t hold the same value, in constant time for
+// values of equal length.
+func (s Secret) Equal(t Secret) bool {
+	return subtle.ConstantTimeCompare([]byte(s.Reveal()), []byte(t.Reveal())) == 1
+}
+
+// String returns a placeholder, never the value: "" for the empty secret,
+// "[redacted]" otherwise.
 func (s Secret) String() string {
-	if s.value == "" {
+	if s.IsZero() {
 		return ""
 	}
 	return redacted
@@ -50,3 +74,6 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // MarshalJSON implements json.Marshaler with the placeholder.
 func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() + `"`), nil }
+
+// LogValue implements slog.LogValuer with the placeholder.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
