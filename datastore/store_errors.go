@@ -23,8 +23,6 @@ var (
 	ErrChunkConflict = errors.New("conflicting chunk")
 	// ErrNamespaceNotFound: the namespace directory does not exist.
 	ErrNamespaceNotFound = errors.New("namespace not found")
-	// ErrNamespaceExists: the namespace to create exists already.
-	ErrNamespaceExists = errors.New("namespace already exists")
 	// ErrGroupNotFound: the backup group directory does not exist.
 	ErrGroupNotFound = errors.New("backup group not found")
 	// ErrSnapshotNotFound: the snapshot directory does not exist.
