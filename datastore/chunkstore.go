@@ -232,8 +232,8 @@ func (s *Store) ReadChunk(d Digest) ([]byte, error) {
 	return blob, nil
 }
 
-// GetChunk reads the chunk d and decodes it with dec, appending the plain
-// data to dst. With verify, the plain data must hash to d (so only
+// GetChunk reads the chunk d and decodes it with dec into dst[:0] (reusing
+// its memory), returning the plain data. With verify, the plain data must hash to d (so only
 // unencrypted chunks can be verified; encrypted ones fail with
 // ErrEncrypted either way, decoding them needs the key).
 func (s *Store) GetChunk(dec *BlobDecoder, dst []byte, d Digest, verify bool) ([]byte, error) {
