@@ -13,7 +13,7 @@ var ErrInvalidID = errors.New("invalid id")
 
 // IDError reports an identifier that does not parse or does not suit one
 // product. Input is the offending text with anything that could be a pasted
-// secret (after '=' or ':') cut off, so the error is safe to log.
+// secret (after '=', ':' or whitespace) cut off, so the error is safe to log.
 type IDError struct {
 	Kind   string // "user id", "auth id", "token name" or "realm"
 	Input  string // redacted input
@@ -27,10 +27,10 @@ func (e *IDError) Error() string {
 // Is makes errors.Is(err, ErrInvalidID) true.
 func (e *IDError) Is(target error) bool { return target == ErrInvalidID }
 
-// redactID keeps what precedes the first '=' or ':' (a header or secret was
-// probably pasted after it) and marks the cut.
+// redactID keeps what precedes the first '=', ':' or whitespace (a header
+// or secret was probably pasted after it) and marks the cut.
 func redactID(s string) string {
-	if i := strings.IndexAny(s, "=:"); i >= 0 {
+	if i := strings.IndexAny(s, "=: \t\r\n"); i >= 0 {
 		s = s[:i] + "[…redacted]"
 	}
 	if len(s) > 128 {
