@@ -285,10 +285,40 @@ func (p *Policy) Pools() []string { return slices.Sorted(maps.Keys(p.pools)) }
 func (p *Policy) DeletePool(name string) {
 	p.dropPoolMembers(name)
 	delete(p.pools, name)
-	prefix := "/pool/" + name
-	for path := range p.nodes {
-		if path == prefix || strings.HasPrefix(path, prefix+"/") {
-			delete(p.nodes, path)
+	p.RemovePath("/pool/" + name)
+}
+
+// RemovePath deletes every ACL entry on path and below it, as PBS does for
+// /datastore/<name> when a datastore is removed without keeping its jobs.
+// Removing "/" is a no-op, as on PBS (the root cannot be deleted).
+func (p *Policy) RemovePath(path string) {
+	base := joinPath(splitPath(path))
+	if base == "/" {
+		return
+	}
+	for q := range p.nodes {
+		if isAtOrBelow(q, base) {
+			delete(p.nodes, q)
 		}
+	}
+}
+
+// RemoveVM forgets a destroyed PVE guest: the entries on /vms/<vmid> and
+// below and its pool membership.
+func (p *Policy) RemoveVM(vmid int) {
+	p.RemovePath(fmt.Sprintf("/vms/%d", vmid))
+	if name, ok := p.vmPool[vmid]; ok {
+		pl := p.pools[name]
+		pl.vms = slices.DeleteFunc(pl.vms, func(v int) bool { return v == vmid })
+		delete(p.vmPool, vmid)
+	}
+}
+
+// RemoveStorage forgets a removed PVE storage: the entries on
+// /storage/<id> and below and its membership in every pool.
+func (p *Policy) RemoveStorage(id string) {
+	p.RemovePath("/storage/" + id)
+	for _, pl := range p.pools {
+		pl.storages = slices.DeleteFunc(pl.storages, func(s string) bool { return s == id })
 	}
 }
