@@ -203,18 +203,27 @@ func Create(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		return nil, storeErr("create", base, err)
 	}
 	if cfg.allPrefixDirs {
-		for i := range storeChunkPrefixes {
-			if i&1023 == 0 {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-			}
-			if err := os.Mkdir(filepath.Join(chunkDir, fmt.Sprintf("%04x", i)), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-				return nil, storeErr("create", base, err)
-			}
+		if err := storeMakePrefixDirs(ctx, chunkDir, 0, storeChunkPrefixes); err != nil {
+			return nil, storeErr("create", base, err)
 		}
 	}
 	return Open(base, opts...)
+}
+
+// storeMakePrefixDirs creates the prefix directories from..to-1 (as four
+// hex digits) below chunkDir; existing ones are fine.
+func storeMakePrefixDirs(ctx context.Context, chunkDir string, from, to int) error {
+	for i := from; i < to; i++ {
+		if i&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := os.Mkdir(filepath.Join(chunkDir, fmt.Sprintf("%04x", i)), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // storeApplyOptions builds the configuration from the defaults and opts.
