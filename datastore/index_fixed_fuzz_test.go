@@ -1,0 +1,43 @@
+package datastore
+
+import (
+	"bytes"
+	"testing"
+)
+
+func FuzzReadFixedIndex(f *testing.F) {
+	f.Add(idxTestFixedFile(10, 4, 3), int64(0))
+	f.Add(idxTestFixedFile(1<<63, 1, 1), int64(0))
+	f.Add(idxTestFixedFile(0, 0, 0), int64(0))
+	f.Add(idxTestFixedFile(FixedChunkSize*3-1, FixedChunkSize, 3), int64(-5))
+	f.Fuzz(func(t *testing.T, file []byte, sizeDelta int64) {
+		size := int64(len(file)) + sizeDelta%64 // sometimes lie about the size
+		ix, err := ReadFixedIndex(bytes.NewReader(file), size)
+		if err != nil {
+			formatTestTyped(t, err)
+			return
+		}
+		if int64(IndexHeaderSize+32*ix.Count()) != size {
+			t.Fatalf("count %d does not match size %d", ix.Count(), size)
+		}
+		var c FixedChecksum
+		for i := range ix.Count() {
+			c.Add(ix.Digest(i))
+			if s, e := ix.ChunkRange(i); s >= e || e > ix.Size() {
+				t.Fatalf("slot %d: bad range [%d, %d)", i, s, e)
+			}
+		}
+		if c.Sum() != ix.Checksum() {
+			t.Fatal("streaming checksum differs")
+		}
+		for _, off := range []uint64{0, ix.Size() - 1, ix.Size(), ix.Size() / 2} {
+			if i, within, ok := ix.ChunkFor(off); ok {
+				if s, e := ix.ChunkRange(i); s+within != off || off >= e {
+					t.Fatalf("ChunkFor(%d) = %d, %d", off, i, within)
+				}
+			} else if off < ix.Size() {
+				t.Fatalf("ChunkFor(%d) not found below size %d", off, ix.Size())
+			}
+		}
+	})
+}
