@@ -82,7 +82,7 @@ type SnapshotWriter struct {
 //   - the previous snapshot (LastFinishedSnapshot) must be older than snap
 //     (ErrBackupTooOld) and is locked shared;
 //   - snap must not exist yet (ErrSnapshotExists).
-func (s *Store) BeginSnapshot(ns Namespace, snap Snapshot, owner string, opts ...BeginOption) (w *SnapshotWriter, err error) {
+func (s *Store) BeginSnapshot(ns Namespace, snap Snapshot, owner string, opts ...BeginOption) (_ *SnapshotWriter, err error) {
 	cfg := beginConfig{now: s.now()}
 	for _, o := range opts {
 		if o == nil {
@@ -101,7 +101,7 @@ func (s *Store) BeginSnapshot(ns Namespace, snap Snapshot, owner string, opts ..
 	if err := s.checkNamespace(ns); err != nil {
 		return nil, err
 	}
-	w = &SnapshotWriter{
+	w := &SnapshotWriter{
 		s: s, ns: ns, snap: snap,
 		groupDir: s.GroupPath(ns, snap.Group),
 		finalDir: s.SnapshotPath(ns, snap),
