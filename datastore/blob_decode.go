@@ -73,16 +73,24 @@ func (d *BlobDecoder) blobDecode(dst, blob []byte, limit int) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	payload := blob[h.HeaderSize:]
+	if h.Kind == BlobUncompressed {
+		if len(payload) > limit {
+			if err := blobCheckCRC(h, blob); err != nil {
+				return dst, err
+			}
+			return dst, blobTooLarge(len(payload), limit)
+		}
+		out, crc := blobAppendCRC(dst, payload)
+		if crc != h.CRC {
+			return dst, blobCheckCRC(h, blob)
+		}
+		return out, nil
+	}
 	if err := blobCheckCRC(h, blob); err != nil {
 		return dst, err
 	}
-	payload := blob[h.HeaderSize:]
 	switch h.Kind {
-	case BlobUncompressed:
-		if len(payload) > limit {
-			return dst, blobTooLarge(len(payload), limit)
-		}
-		return append(dst, payload...), nil
 	case BlobCompressed:
 		return d.blobInflate(dst, payload, limit)
 	default:

@@ -48,8 +48,11 @@ func (e *BlobEncoder) Encode(dst, data []byte, compress bool) ([]byte, error) {
 		dst = dst[:0]
 	}
 	dst = append(dst, blobZeroHeader...)
-	dst = append(dst, data...)
-	return blobSeal(dst, BlobUncompressed), nil
+	dst, crc := blobAppendCRC(dst, data)
+	magic := blobMagicUncompressed
+	copy(dst, magic[:])
+	binary.LittleEndian.PutUint32(dst[8:12], crc)
+	return dst, nil
 }
 
 // blobZeroHeader reserves the header room before the payload is known.

@@ -1,0 +1,139 @@
+package datastore
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// blobBenchInputs are 4 MiB chunks: log-like text that compresses about
+// 3:1, and random bytes that do not compress at all.
+func blobBenchInputs() []struct {
+	name string
+	data []byte
+} {
+	words := []string{"backup ", "chunk ", "digest ", "INFO ", "2026-11-22 ", "upload ", "ok\n", "index ", "vm/100 ", "error ", "0x", "42 "}
+	rng := rand.New(rand.NewPCG(7, 7))
+	text := make([]byte, 0, 4<<20+16)
+	for len(text) < 4<<20 {
+		text = append(text, words[rng.IntN(len(words))]...)
+		if rng.IntN(4) == 0 {
+			text = append(text, byte('a'+rng.IntN(26)), byte('0'+rng.IntN(10)))
+		}
+	}
+	return []struct {
+		name string
+		data []byte
+	}{
+		{"compressible", text[:4<<20]},
+		{"random", formatTestPRNG(7, 4<<20)},
+	}
+}
+
+// blobBenchZstd returns zstd coders configured like BlobEncoder/BlobDecoder.
+func blobBenchZstd(b *testing.B) (*zstd.Encoder, *zstd.Decoder) {
+	zenc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(false), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	zdec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxBlobSize), zstd.WithDecoderLowmem(true))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return zenc, zdec
+}
+
+func BenchmarkBlobEncode(b *testing.B) {
+	for _, in := range blobBenchInputs() {
+		b.Run(in.name, func(b *testing.B) {
+			enc := NewBlobEncoder()
+			var out []byte
+			b.SetBytes(int64(len(in.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if out, err = enc.Encode(out, in.data, true); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(out))/float64(len(in.data)), "size/plain")
+		})
+	}
+}
+
+func BenchmarkZstdEncodeRaw(b *testing.B) {
+	for _, in := range blobBenchInputs() {
+		b.Run(in.name, func(b *testing.B) {
+			zenc, _ := blobBenchZstd(b)
+			var out []byte
+			b.SetBytes(int64(len(in.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				out = zenc.EncodeAll(in.data, out[:0])
+			}
+			b.ReportMetric(float64(len(out))/float64(len(in.data)), "size/plain")
+		})
+	}
+}
+
+func BenchmarkBlobDecode(b *testing.B) {
+	for _, in := range blobBenchInputs() {
+		b.Run(in.name, func(b *testing.B) {
+			blob, err := EncodeBlob(in.data, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dec := NewBlobDecoder()
+			var out []byte
+			b.SetBytes(int64(len(in.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if out, err = dec.Decode(out, blob); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkZstdDecodeRaw(b *testing.B) {
+	for _, in := range blobBenchInputs() {
+		b.Run(in.name, func(b *testing.B) {
+			zenc, zdec := blobBenchZstd(b)
+			frame := zenc.EncodeAll(in.data, nil)
+			var out []byte
+			b.SetBytes(int64(len(in.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if out, err = zdec.DecodeAll(frame, out[:0]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBlobDecodeChunk adds what a restore or verify pays on top of
+// Decode: the SHA-256 of the plain data and the size check.
+func BenchmarkBlobDecodeChunk(b *testing.B) {
+	for _, in := range blobBenchInputs() {
+		b.Run(in.name, func(b *testing.B) {
+			blob, err := EncodeBlob(in.data, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			want := ComputeDigest(in.data)
+			dec := NewBlobDecoder()
+			var out []byte
+			b.SetBytes(int64(len(in.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if out, err = dec.DecodeChunk(out, blob, want, len(in.data)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
