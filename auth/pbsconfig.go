@@ -106,6 +106,10 @@ func ParsePBSConfig(data []byte) (*PBSConfig, error) {
 	var raw pbsConfigFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&raw); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, &ConfigError{Field: strings.TrimPrefix(te.Field, "."), Reason: "must be a string, not a JSON " + te.Value}
+		}
 		return nil, &ConfigError{Reason: "not a JSON object with string fields", Err: scrubJSONError(err)}
 	}
 	if dec.More() {
@@ -166,10 +170,8 @@ func scrubJSONError(err error) error {
 	switch {
 	case errors.As(err, &se):
 		return fmt.Errorf("syntax error at byte %d", se.Offset)
-	case errors.As(err, &te) && te.Field == "":
-		return fmt.Errorf("the document is a JSON %s, not an object", te.Value)
 	case errors.As(err, &te):
-		return fmt.Errorf("field %q must be a string, not a JSON %s", strings.TrimPrefix(te.Field, "."), te.Value)
+		return fmt.Errorf("the document is a JSON %s, not an object", te.Value)
 	case errors.Is(err, io.EOF):
 		return errors.New("empty document")
 	default:
