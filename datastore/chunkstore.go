@@ -89,6 +89,11 @@ func (s *Store) InsertChunk(d Digest, blob []byte) (InsertResult, error) {
 	if err := s.writeFileAtomic(path, blob, true); err != nil {
 		return InsertResult{}, &ChunkError{Op: "insert", Digest: d, Err: err}
 	}
+	if s.cfg.clockSet {
+		if err := lockSetAtime(path, s.now()); err != nil {
+			return InsertResult{}, &ChunkError{Op: "touch", Digest: d, Err: err}
+		}
+	}
 	return InsertResult{Size: int64(len(blob))}, nil
 }
 

@@ -61,6 +61,9 @@ type storeConfig struct {
 	name          string
 	staleAge      time.Duration
 	allPrefixDirs bool
+	// clockSet records WithClock: the store then stamps new chunks with
+	// the clock's time, so that garbage collection sees one time line.
+	clockSet bool
 }
 
 // WithSync sets the sync level (default SyncFilesystem).
@@ -82,6 +85,7 @@ func WithClock(now func() time.Time) Option {
 			return errors.New("datastore: nil clock")
 		}
 		c.now = now
+		c.clockSet = true
 		return nil
 	}
 }
