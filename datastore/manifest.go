@@ -8,9 +8,6 @@ import (
 	"strings"
 )
 
-// ManifestBlobName is the file name of a snapshot's manifest.
-const ManifestBlobName = "index.json.blob"
-
 // Manifest is a snapshot's index.json (spec 5.5): which snapshot it is, the
 // archives it holds with their checksums, a signature when a key was used,
 // and the "unprotected" member the server updates after the backup.

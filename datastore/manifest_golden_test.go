@@ -44,7 +44,7 @@ func TestGoldenRealDatastore(t *testing.T) {
 	var disk []byte
 	for _, snapDir := range snapshots {
 		dir := filepath.Join(group, snapDir)
-		blob, err := os.ReadFile(filepath.Join(dir, ManifestBlobName))
+		blob, err := os.ReadFile(filepath.Join(dir, "index.json.blob"))
 		require.NoError(t, err)
 		h, err := ParseBlobHeader(blob)
 		require.NoError(t, err)
