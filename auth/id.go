@@ -28,15 +28,56 @@ func (e *IDError) Error() string {
 func (e *IDError) Is(target error) bool { return target == ErrInvalidID }
 
 // redactID keeps what precedes the first '=', ':' or whitespace (a header
-// or secret was probably pasted after it) and marks the cut.
+// or secret was probably pasted after it), hides anything shaped like a
+// token secret (a UUID) and long strings without '@' (a secret passed
+// where the id belongs), and marks the cuts.
 func redactID(s string) string {
 	if i := strings.IndexAny(s, "=: \t\r\n"); i >= 0 {
-		s = s[:i] + "[…redacted]"
+		s = s[:i] + redactedMark
+	}
+	s = redactUUIDs(s)
+	if len(s) > 24 && strings.IndexByte(s, '@') < 0 && !strings.HasSuffix(s, redactedMark) {
+		return redactedMark
 	}
 	if len(s) > 128 {
 		s = strings.ToValidUTF8(s[:128], "") + "…"
 	}
 	return s
+}
+
+const redactedMark = "[…redacted]"
+
+// redactUUIDs replaces every UUID-shaped run (8-4-4-4-12 hex digits), the
+// shape of PVE and PBS token secrets, with redactedMark.
+func redactUUIDs(s string) string {
+	for i := 0; i+36 <= len(s); i++ {
+		if isUUIDAt(s, i) {
+			s = s[:i] + redactedMark + s[i+36:]
+			i += len(redactedMark) - 1
+		}
+	}
+	return s
+}
+
+// isUUIDAt reports whether s[i:i+36] has the 8-4-4-4-12 hex shape.
+func isUUIDAt(s string, i int) bool {
+	if i+36 > len(s) {
+		return false
+	}
+	for j := 0; j < 36; j++ {
+		c := s[i+j]
+		switch j {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !isHexDigit(c) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func idErr(kind, input, reason string) *IDError {
@@ -130,6 +171,9 @@ func ParseAuthid(s string) (Authid, error) {
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 {
+		if len(s) == 36 && isUUIDAt(s, 0) {
+			return Authid{}, idErr("auth id", s, "this looks like an API token secret (a UUID), not an id; were id and secret swapped? Pass the token id (name@realm!token) and the secret separately")
+		}
 		if strings.IndexByte(s, '!') < 0 {
 			return Authid{}, idErr("auth id", s, "missing realm: write name@realm for a user or name@realm!token for an API token (a token name alone is not enough)")
 		}

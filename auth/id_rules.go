@@ -88,6 +88,8 @@ func (a Authid) Hint() string {
 	case at >= 0:
 		// pve@pbs@pbs-store: user@realm@host with the token name missing.
 		return fmt.Sprintf("%s: it looks like a repository string (user@realm@host:store) with the token name missing; an API token id has the form user@realm!token, e.g. %s!backup", read, name)
+	case a.IsToken() && len(a.token) == 36 && isUUIDAt(string(a.token), 0):
+		return fmt.Sprintf("the token name of auth id %s@%s![…] looks like an API token secret (a UUID): the token id is user@realm!name, the secret is passed separately", name, realm)
 	case bang >= 0 && !a.IsToken():
 		// bob!tok@pve: token name written before the realm.
 		user, tok := name[:bang], name[bang+1:]

@@ -230,6 +230,9 @@ func TestHint(t *testing.T) {
 			}
 		})
 	}
+	h := MustParseAuthid("alice@pve!" + uuidSecret).Hint()
+	assert.Contains(t, h, "looks like an API token secret")
+	assert.NotContains(t, h, uuidSecret[9:])
 	assert.Empty(t, Authid{}.Hint())
 	assert.NotEmpty(t, MustParseUserid("pve@pbs@pbs-store").Hint())
 }
@@ -261,4 +264,23 @@ func TestIDPredicates(t *testing.T) {
 	assert.Equal(t, "", Authid{}.String())
 	assert.Panics(t, func() { MustParseAuthid("nope") })
 	assert.Panics(t, func() { MustParseUserid("nope") })
+}
+
+func TestRedactID(t *testing.T) {
+	for in, want := range map[string]string{
+		"root":                            "root",
+		"u@pbs!t:secret":                  "u@pbs!t[…redacted]",
+		"u@pve!t=secret":                  "u@pve!t[…redacted]",
+		"u@pbs!t secret":                  "u@pbs!t[…redacted]",
+		uuidSecret:                        "[…redacted]",
+		"x" + uuidSecret + "@pve":         "x[…redacted]@pve",
+		"averylongstringwithoutanyat1":    "[…redacted]",
+		strings.Repeat("a", 200) + "@pve": strings.Repeat("a", 128) + "…",
+	} {
+		assert.Equal(t, want, redactID(in), in)
+	}
+	_, err := ParseAuthid(uuidSecret)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), uuidSecret[9:], "a secret passed as the id is not echoed")
+	assert.Contains(t, err.Error(), "were id and secret swapped?")
 }
