@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"os"
 	"strconv"
 	"time"
 )
@@ -138,10 +139,22 @@ func idxApplyOptions(opts []IndexWriterOption) (idxWriterConfig, error) {
 	return c, nil
 }
 
-// idxNamed puts the file name into a *FormatError.
-func idxNamed(err error, path string) error {
+// idxOpenFile opens path and reads an index from it with read, putting the
+// file name into format errors.
+func idxOpenFile[T any](path string, read func(io.ReaderAt, int64) (T, error)) (T, error) {
+	var zero T
+	f, err := os.Open(path)
+	if err != nil {
+		return zero, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return zero, err
+	}
+	ix, err := read(f, st.Size())
 	if fe, ok := err.(*FormatError); ok {
 		fe.What += " " + path
 	}
-	return err
+	return ix, err
 }

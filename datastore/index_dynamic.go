@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"hash"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"time"
@@ -54,20 +53,7 @@ func ReadDynamicIndex(r io.ReaderAt, size int64) (*DynamicIndex, error) {
 // OpenDynamicIndex reads the dynamic index file at path. The file is closed
 // before OpenDynamicIndex returns.
 func OpenDynamicIndex(path string) (*DynamicIndex, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	ix, err := ReadDynamicIndex(f, st.Size())
-	if err != nil {
-		return nil, idxNamed(err, path)
-	}
-	return ix, nil
+	return idxOpenFile(path, ReadDynamicIndex)
 }
 
 // Close releases the index. The entries are held in memory, so it has

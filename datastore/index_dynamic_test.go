@@ -43,12 +43,12 @@ func TestDynamicIndexWriterLayout(t *testing.T) {
 	assert.Equal(t, wantCsum, csum)
 
 	want := bytes.Repeat([]byte{0xee}, 100)
-	want = append(want, idxTestHex(t, "1c914ea519bab3cd")...) // 0: magic
-	want = append(want, idxTestUUID[:]...)                    // 8: uuid
-	want = append(want, idxTestHex(t, "00f1536500000000")...) // 24: ctime
-	want = append(want, wantCsum[:]...)                       // 32: checksum
-	want = append(want, make([]byte, 4032)...)                // 64: reserved
-	want = append(want, body...)                              // 4096: entries
+	want = append(want, formatTestUnhex(t, "1c914ea519bab3cd")...) // 0: magic
+	want = append(want, idxTestUUID[:]...)                         // 8: uuid
+	want = append(want, formatTestUnhex(t, "00f1536500000000")...) // 24: ctime
+	want = append(want, wantCsum[:]...)                            // 32: checksum
+	want = append(want, make([]byte, 4032)...)                     // 64: reserved
+	want = append(want, body...)                                   // 4096: entries
 	assert.True(t, bytes.Equal(want, out.buf), "layout differs:\n got %x\nwant %x", out.buf[100:164], want[100:164])
 
 	file := out.buf[100:]

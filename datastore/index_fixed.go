@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"hash"
 	"io"
-	"os"
 	"strconv"
 	"time"
 )
@@ -70,20 +69,7 @@ func ReadFixedIndex(r io.ReaderAt, size int64) (*FixedIndex, error) {
 // OpenFixedIndex reads the fixed index file at path. The file is closed
 // before OpenFixedIndex returns.
 func OpenFixedIndex(path string) (*FixedIndex, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	ix, err := ReadFixedIndex(f, st.Size())
-	if err != nil {
-		return nil, idxNamed(err, path)
-	}
-	return ix, nil
+	return idxOpenFile(path, ReadFixedIndex)
 }
 
 // Close releases the index. The digests are held in memory, so it has

@@ -3,7 +3,6 @@ package datastore
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"testing"
@@ -24,13 +23,6 @@ func idxTestDigest(b byte) Digest {
 		d[i] = b + byte(i)
 	}
 	return d
-}
-
-func idxTestHex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	require.NoError(t, err)
-	return b
 }
 
 // TestFixedIndexWriterLayout compares a written index with the layout of
@@ -56,14 +48,14 @@ func TestFixedIndexWriterLayout(t *testing.T) {
 	assert.Equal(t, wantCsum, csum)
 
 	want := make([]byte, 0, 4096+96)
-	want = append(want, idxTestHex(t, "2f7f41ed91fd0fcd")...) // 0: magic
-	want = append(want, idxTestUUID[:]...)                    // 8: uuid
-	want = append(want, idxTestHex(t, "00f1536500000000")...) // 24: ctime 1700000000 LE
-	want = append(want, wantCsum[:]...)                       // 32: checksum
-	want = append(want, idxTestHex(t, "0520000000000000")...) // 64: size 8197 LE
-	want = append(want, idxTestHex(t, "0010000000000000")...) // 72: chunk size 4096 LE
-	want = append(want, make([]byte, 4016)...)                // 80: reserved
-	want = append(want, body...)                              // 4096: digests
+	want = append(want, formatTestUnhex(t, "2f7f41ed91fd0fcd")...) // 0: magic
+	want = append(want, idxTestUUID[:]...)                         // 8: uuid
+	want = append(want, formatTestUnhex(t, "00f1536500000000")...) // 24: ctime 1700000000 LE
+	want = append(want, wantCsum[:]...)                            // 32: checksum
+	want = append(want, formatTestUnhex(t, "0520000000000000")...) // 64: size 8197 LE
+	want = append(want, formatTestUnhex(t, "0010000000000000")...) // 72: chunk size 4096 LE
+	want = append(want, make([]byte, 4016)...)                     // 80: reserved
+	want = append(want, body...)                                   // 4096: digests
 	require.Len(t, want, 4096+96)
 	assert.True(t, bytes.Equal(want, out.buf), "layout differs:\n got %x\nwant %x", out.buf[:80], want[:80])
 
