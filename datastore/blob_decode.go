@@ -101,6 +101,10 @@ func (d *BlobDecoder) blobDecode(dst, blob []byte, limit int) ([]byte, error) {
 // blobInflate decodes one or more zstd frames into dst, refusing frame
 // headers that promise more than limit or more than the payload can hold.
 func (d *BlobDecoder) blobInflate(dst, payload []byte, limit int) ([]byte, error) {
+	if len(payload) == 0 {
+		// Upstream's streaming decoder fails with "incomplete frame" too.
+		return dst, formatErr("blob", blobHeaderSize, ErrCorrupt, "compressed blob without a zstd frame")
+	}
 	var zh zstd.Header
 	if err := zh.Decode(payload); err != nil {
 		return dst, formatErr("blob", blobHeaderSize, ErrCorrupt, "zstd frame header: "+err.Error())

@@ -210,6 +210,10 @@ func TestBlobDecodeForeignFrames(t *testing.T) {
 	assert.ErrorIs(t, err, ErrCorrupt)
 	_, err = dec.Decode(nil, blobTestRaw(BlobCompressed, []byte("no zstd frame")))
 	assert.ErrorIs(t, err, ErrCorrupt)
+	_, err = dec.Decode(nil, blobTestRaw(BlobCompressed, nil))
+	assert.ErrorIs(t, err, ErrCorrupt, "no frame at all: upstream fails with \"incomplete frame\"")
+	_, err = dec.Decode(nil, blobTestRaw(BlobCompressed, two[:len(two)-3]))
+	assert.ErrorIs(t, err, ErrCorrupt, "truncated frame")
 }
 
 // blobTestHostileFrame is a 100-byte compressed blob whose zstd frame
