@@ -65,7 +65,7 @@ func redactURL(s string) string {
 	if err != nil || u.Host == "" {
 		return ""
 	}
-	v := u.Scheme + "://" + u.Host
+	v := redactUUIDs(u.Scheme + "://" + u.Host)
 	if len(v) > 128 {
 		v = strings.ToValidUTF8(v[:128], "") + "…"
 	}

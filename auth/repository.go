@@ -74,7 +74,7 @@ type Repository struct {
 // written at all. Errors are *ParseError matching ErrInvalidRepository.
 func ParseRepository(s string) (Repository, error) {
 	fail := func(reason string) (Repository, error) {
-		return Repository{}, &ParseError{Kind: "repository", Input: redactID(s), Reason: reason, Err: ErrInvalidRepository}
+		return Repository{}, &ParseError{Kind: "repository", Input: redactRepository(s), Reason: reason, Err: ErrInvalidRepository}
 	}
 	if s == "" {
 		return fail("empty; expected [[auth-id@]host[:port]:]datastore")
@@ -115,6 +115,24 @@ func ParseRepository(s string) (Repository, error) {
 	}
 	r.Datastore, _ = group(4)
 	return r, nil
+}
+
+// redactRepository hides what could be a secret in a repository string
+// while keeping host, port and datastore readable: text between a ':' and a
+// later '@' (as in "id:SECRET@host:store"), anything from a '=' or
+// whitespace on, and UUID-shaped runs.
+func redactRepository(s string) string {
+	if i, j := strings.IndexByte(s, ':'), strings.LastIndexByte(s, '@'); i >= 0 && i < j {
+		s = s[:i] + redactedMark + s[j:]
+	}
+	if i := strings.IndexAny(s, "= \t\r\n"); i >= 0 {
+		s = s[:i] + redactedMark
+	}
+	s = redactUUIDs(s)
+	if len(s) > 128 {
+		s = strings.ToValidUTF8(s[:128], "") + "…"
+	}
+	return s
 }
 
 // HasAuthID reports whether the repository names an auth id explicitly

@@ -91,6 +91,16 @@ func TestParseRepositoryErrors(t *testing.T) {
 			assert.NotContains(t, err.Error(), secret)
 		})
 	}
+	for in, want := range map[string]string{
+		"a@pbs!t:" + secret + "@host:store": `"a@pbs!t[…redacted]@host:store"`,
+		"h:" + uuidSecret + "/x":            `"h:[…redacted]/x"`,
+		"h:store x":                         `"h:store[…redacted]"`,
+		"h:99999:s":                         `"h:99999:s"`,
+	} {
+		_, err := ParseRepository(in)
+		require.Error(t, err, in)
+		assert.Contains(t, err.Error(), want)
+	}
 	_, err := ParseRepository(strings.Repeat("a", 256))
 	assert.NoError(t, err, "256 characters are allowed")
 }
