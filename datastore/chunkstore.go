@@ -44,9 +44,10 @@ func (s *Store) chunkStripe(d Digest) *sync.Mutex {
 }
 
 // InsertChunk stores blob, an encoded DataBlob, as the chunk with digest d.
-// The blob must have a known magic and a correct CRC (the server fixes the
-// CRC with FixBlobCRC before inserting); checking that the digest matches
-// the content is the caller's job (only unencrypted chunks can be checked).
+// The blob must have a known magic and, if it is stored, a correct CRC
+// (the server fixes the CRC with FixBlobCRC before inserting); checking
+// that the digest matches the content is the caller's job (only
+// unencrypted chunks can be checked).
 //
 // The write is atomic (temporary file, then rename) and idempotent: when a
 // file for d exists, the rules of spec 7.1 decide:
@@ -63,9 +64,6 @@ func (s *Store) chunkStripe(d Digest) *sync.Mutex {
 func (s *Store) InsertChunk(d Digest, blob []byte) (InsertResult, error) {
 	h, err := ParseBlobHeader(blob)
 	if err != nil {
-		return InsertResult{}, &ChunkError{Op: "insert", Digest: d, Err: err}
-	}
-	if err := CheckBlobCRC(blob); err != nil {
 		return InsertResult{}, &ChunkError{Op: "insert", Digest: d, Err: err}
 	}
 	path := s.ChunkPath(d)
@@ -86,6 +84,11 @@ func (s *Store) InsertChunk(d Digest, blob []byte) (InsertResult, error) {
 		return InsertResult{}, &ChunkError{Op: "insert", Digest: d, Err: err}
 	}
 
+	// The CRC only matters for a blob that gets stored: a duplicate is
+	// answered without reading the new blob (4 MiB of CRC per call).
+	if err := CheckBlobCRC(blob); err != nil {
+		return InsertResult{}, &ChunkError{Op: "insert", Digest: d, Err: err}
+	}
 	if err := s.writeFileAtomic(path, blob, true); err != nil {
 		return InsertResult{}, &ChunkError{Op: "insert", Digest: d, Err: err}
 	}
