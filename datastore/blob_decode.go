@@ -34,20 +34,21 @@ func NewBlobDecoder() *BlobDecoder {
 // ErrBadMagic, ErrTruncated, ErrChecksum, ErrEncrypted, ErrTooLarge or
 // ErrCorrupt.
 func (d *BlobDecoder) Decode(dst, blob []byte) ([]byte, error) {
-	return d.blobDecode(dst, blob, MaxBlobSize)
+	return d.blobDecode(dst, blob, MaxBlobSize, false)
 }
 
 // DecodeChunk decodes a chunk like Decode and then checks that the data has
-// wantSize bytes (unless wantSize < 0) and that its SHA-256 is want. A
-// compressed chunk is never inflated beyond wantSize. Mismatches are
-// ErrSizeMismatch and ErrDigestMismatch. Encrypted chunks fail with
-// ErrEncrypted: their digests are keyed.
+// wantSize bytes (unless wantSize < 0) and that its SHA-256 is want. With a
+// wantSize, a compressed chunk is decoded straight into a buffer of that
+// size, and one whose frame header promises more is refused before
+// decoding. Mismatches are ErrSizeMismatch and ErrDigestMismatch. Encrypted
+// chunks fail with ErrEncrypted: their digests are keyed.
 func (d *BlobDecoder) DecodeChunk(dst, blob []byte, want Digest, wantSize int) ([]byte, error) {
 	limit := MaxBlobSize
 	if wantSize >= 0 {
 		limit = min(wantSize, MaxBlobSize)
 	}
-	out, err := d.blobDecode(dst, blob, limit)
+	out, err := d.blobDecode(dst, blob, limit, wantSize >= 0)
 	if err != nil {
 		var fe *FormatError
 		if wantSize >= 0 && errors.As(err, &fe) && fe.Err == ErrTooLarge {
@@ -66,8 +67,9 @@ func (d *BlobDecoder) DecodeChunk(dst, blob []byte, want Digest, wantSize int) (
 	return out, nil
 }
 
-// blobDecode decodes into dst[:0], producing at most limit bytes.
-func (d *BlobDecoder) blobDecode(dst, blob []byte, limit int) ([]byte, error) {
+// blobDecode decodes into dst[:0], producing at most limit bytes; sized
+// says that limit is the expected size, not just a ceiling.
+func (d *BlobDecoder) blobDecode(dst, blob []byte, limit int, sized bool) ([]byte, error) {
 	dst = dst[:0]
 	h, err := ParseBlobHeader(blob)
 	if err != nil {
@@ -92,7 +94,7 @@ func (d *BlobDecoder) blobDecode(dst, blob []byte, limit int) ([]byte, error) {
 	}
 	switch h.Kind {
 	case BlobCompressed:
-		return d.blobInflate(dst, payload, limit)
+		return d.blobInflate(dst, payload, limit, sized)
 	default:
 		return dst, formatErr("blob", 0, ErrEncrypted, h.Kind.String()+" blob needs a key")
 	}
@@ -100,7 +102,10 @@ func (d *BlobDecoder) blobDecode(dst, blob []byte, limit int) ([]byte, error) {
 
 // blobInflate decodes one or more zstd frames into dst, refusing frame
 // headers that promise more than limit or more than the payload can hold.
-func (d *BlobDecoder) blobInflate(dst, payload []byte, limit int) ([]byte, error) {
+// When sized, limit is the expected size and dst gets that capacity up
+// front; otherwise it grows with the output. Either way the output is
+// bounded by MaxBlobSize and by what the payload can really expand to.
+func (d *BlobDecoder) blobInflate(dst, payload []byte, limit int, sized bool) ([]byte, error) {
 	if len(payload) == 0 {
 		// Upstream's streaming decoder fails with "incomplete frame" too.
 		return dst, formatErr("blob", blobHeaderSize, ErrCorrupt, "compressed blob without a zstd frame")
@@ -109,12 +114,12 @@ func (d *BlobDecoder) blobInflate(dst, payload []byte, limit int) ([]byte, error
 	if err := zh.Decode(payload); err != nil {
 		return dst, formatErr("blob", blobHeaderSize, ErrCorrupt, "zstd frame header: "+err.Error())
 	}
-	ceiling := uint64(len(payload)) * blobMaxRatio
+	bound := min(uint64(limit), uint64(len(payload))*blobMaxRatio)
 	if zh.HasFCS {
 		switch {
 		case zh.FrameContentSize > uint64(limit):
 			return dst, blobTooLarge64(zh.FrameContentSize, limit)
-		case zh.FrameContentSize > ceiling:
+		case zh.FrameContentSize > bound:
 			return dst, formatErr("blob", blobHeaderSize, ErrCorrupt,
 				"zstd frame claims "+strconv.FormatUint(zh.FrameContentSize, 10)+" bytes from a "+
 					strconv.Itoa(len(payload))+"-byte payload")
@@ -123,6 +128,10 @@ func (d *BlobDecoder) blobInflate(dst, payload []byte, limit int) ([]byte, error
 	zdec, err := d.blobZstd()
 	if err != nil {
 		return dst, err
+	}
+	if sized && uint64(cap(dst)) < bound+blobDecodeSlack {
+		// The decoder's fast paths want a little room behind the output.
+		dst = make([]byte, 0, bound+blobDecodeSlack)
 	}
 	out, err := zdec.DecodeAll(payload, dst)
 	if err != nil {
@@ -136,6 +145,9 @@ func (d *BlobDecoder) blobInflate(dst, payload []byte, limit int) ([]byte, error
 	}
 	return out, nil
 }
+
+// blobDecodeSlack is the spare capacity given to sized outputs.
+const blobDecodeSlack = 64
 
 // blobZstd returns the decoder's zstd decoder, creating it on first use.
 func (d *BlobDecoder) blobZstd() (*zstd.Decoder, error) {
