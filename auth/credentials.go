@@ -28,3 +28,11 @@ type Credentials interface {
 	// needed. A request never carries both a ticket cookie and a token.
 	Apply(ctx context.Context, req *http.Request, ep Endpoint) error
 }
+
+// Invalidator is implemented by session credentials (*Ticket) that the
+// server can revoke. When a request made with them is answered 401, the
+// HTTP client calls Invalidate so that the next Apply logs in afresh; the
+// authenticated id's Hint (see Authid.Hint) can be added to the error.
+type Invalidator interface {
+	Invalidate()
+}

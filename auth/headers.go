@@ -36,11 +36,14 @@ func removeTicketCookies(h http.Header) {
 	}
 }
 
-// removeTokenHeader drops an Authorization header holding an API token.
+// removeTokenHeader drops an Authorization header holding Proxmox
+// credentials (an API token, or PVE's ticket-in-header form).
 func removeTokenHeader(h http.Header) {
-	v := h.Get("Authorization")
-	if strings.HasPrefix(v, "PVEAPIToken") || strings.HasPrefix(v, "PBSAPIToken") {
-		h.Del("Authorization")
+	for _, p := range []string{"PVEAPIToken", "PBSAPIToken", pveTicketCookie, pbsTicketCookie} {
+		if strings.HasPrefix(h.Get("Authorization"), p) {
+			h.Del("Authorization")
+			return
+		}
 	}
 }
 

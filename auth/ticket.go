@@ -65,6 +65,9 @@ func WithRenewAfter(d time.Duration) TicketOption {
 // Requests get the cookie PVEAuthCookie or PBSAuthCookie, and every
 // non-GET request the CSRFPreventionToken header; an API token header on
 // the request is removed. Two-factor logins are not supported.
+// Endpoint.Client must send requests as they are (it must not call Apply
+// itself). The ticket belongs to one endpoint: applying it for another
+// base URL or product logs in there and forgets the first session.
 type Ticket struct {
 	user       Userid
 	password   Secret
@@ -363,3 +366,9 @@ func (e *LoginError) Is(target error) bool { return target == ErrLoginFailed }
 
 // Unwrap returns the transport error.
 func (e *LoginError) Unwrap() error { return e.Err }
+
+var (
+	_ Credentials = (*Ticket)(nil)
+	_ Invalidator = (*Ticket)(nil)
+	_ Credentials = Token{}
+)

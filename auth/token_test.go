@@ -110,3 +110,17 @@ func TestTokenNeverShowsSecret(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"ID":"john@pbs!client1","Secret":"[redacted]"}`, string(b))
 }
+
+func TestRemoveTokenHeader(t *testing.T) {
+	for v, removed := range map[string]bool{
+		"PVEAPIToken=a@pve!t=x": true, "PBSAPIToken a@pbs!t:x": true, "PVEAuthCookie=PVE:x": true,
+		"Basic eDp5": false, "": false,
+	} {
+		h := http.Header{}
+		if v != "" {
+			h.Set("Authorization", v)
+		}
+		removeTokenHeader(h)
+		assert.Equal(t, removed || v == "", h.Get("Authorization") == "", v)
+	}
+}
