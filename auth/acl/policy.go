@@ -93,9 +93,10 @@ type pool struct {
 // privileges exactly as the product's server does.
 //
 // The evaluator reads the state; the mock servers mutate it through the
-// methods below, which apply each product's storage rules. A Policy is not
-// safe for concurrent use: a server guards it with its own lock, or works
-// on a Clone.
+// methods below, which apply each product's storage rules. Evaluation
+// only reads, so any number of goroutines may evaluate at once; a change
+// needs exclusive access (a server guards the policy with a sync.RWMutex,
+// or changes a Clone and swaps it in).
 type Policy struct {
 	product auth.Product
 	custom  map[string][]string        // PVE custom roles -> sorted privileges

@@ -262,3 +262,24 @@ func TestSetTokenRefusesUsers(t *testing.T) {
 	assert.True(t, ok)
 	assert.True(t, privsep, "PBS tokens are always separated")
 }
+
+// Evaluation only reads: many goroutines may evaluate one policy at once
+// (run with -race).
+func TestConcurrentEvaluation(t *testing.T) {
+	p := policyFromConfig(t, auth.PVE, upstreamTest6+upstreamTest8)
+	done := make(chan map[string]PrivSet, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			for _, who := range []string{"User1@pve", "max@pve!token2", "carol@pam!token"} {
+				_ = p.Privileges(id(who), "/vms/500")
+				_ = p.ListACL(id(who), "", false)
+				_ = Lint(p, nil, lintNow)
+			}
+			done <- p.Permissions(id("User4@pve"))
+		}()
+	}
+	first := <-done
+	for i := 1; i < 4; i++ {
+		assert.Equal(t, first, <-done)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/proxkit/proxkit/auth"
 )
@@ -153,6 +154,25 @@ func IsBuiltinRole(p auth.Product, role string) bool {
 // order, PBS's in bit order (the order PBS lists them in).
 func AllPrivileges(p auth.Product) []string {
 	return slices.Clone(tablesFor(p).privileges)
+}
+
+// SortPrivileges sorts names in place in product p's canonical order (the
+// order AllPrivileges uses: alphabetical on PVE, bit order on PBS, which is
+// how PBS lists a role's privileges); unknown names go last, alphabetically.
+func SortPrivileges(p auth.Product, names []string) {
+	t := tablesFor(p)
+	rank := func(n string) int {
+		if i := slices.Index(t.privileges, n); i >= 0 {
+			return i
+		}
+		return len(t.privileges)
+	}
+	slices.SortStableFunc(names, func(a, b string) int {
+		if c := rank(a) - rank(b); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
 }
 
 // IsPrivilege reports whether name is a privilege of product p.

@@ -158,3 +158,11 @@ func TestDeleteRoleRemovesItsEntries(t *testing.T) {
 	assert.NotContains(t, p.Privileges(alice, "/vms/100"), "VM.PowerMgmt")
 	assert.ErrorIs(t, p.Grant(EntryFor("/vms", alice, "ops", true)), ErrUnknownRole)
 }
+
+func TestSortPrivileges(t *testing.T) {
+	names := []string{"Tape.Read", "Zzz", "Sys.Console", "Datastore.Audit", "Aaa", "Sys.Audit"}
+	SortPrivileges(auth.PBS, names)
+	assert.Equal(t, []string{"Sys.Audit", "Datastore.Audit", "Sys.Console", "Tape.Read", "Aaa", "Zzz"}, names)
+	SortPrivileges(auth.PVE, names)
+	assert.Equal(t, []string{"Datastore.Audit", "Sys.Audit", "Sys.Console", "Aaa", "Tape.Read", "Zzz"}, names)
+}
