@@ -71,67 +71,56 @@ func SecretFromEnv(ctx context.Context, lookup LookupEnv, base string) (secret S
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	get := func(name string) (string, bool, error) {
+	sources := []struct {
+		suffix string
+		read   func(name, value string) (string, error)
+	}{
+		{"", func(_, v string) (string, error) { return firstLine(v), nil }},
+		{"_FD", readSecretFD},
+		{"_FILE", readSecretFile},
+		{"_CMD", func(name, v string) (string, error) { return runSecretCommand(ctx, name, v) }},
+	}
+	for _, src := range sources {
+		name := base + src.suffix
 		v, ok := lookup(name)
-		if ok && !utf8.ValidString(v) {
-			return "", true, &EnvError{Var: name, Reason: "contains bad characters (not UTF-8)"}
+		if !ok {
+			continue
 		}
-		return v, ok, nil
-	}
-
-	name := base
-	if v, ok, err := get(name); err != nil || ok {
+		if !utf8.ValidString(v) {
+			return Secret{}, name, &EnvError{Var: name, Reason: "contains bad characters (not UTF-8)"}
+		}
+		line, err := src.read(name, v)
 		if err != nil {
 			return Secret{}, name, err
-		}
-		return NewSecret(firstLine(v)), name, nil
-	}
-
-	name = base + "_FD"
-	if v, ok, err := get(name); err != nil || ok {
-		if err != nil {
-			return Secret{}, name, err
-		}
-		fd, perr := strconv.Atoi(v)
-		if perr != nil || fd < 0 {
-			return Secret{}, name, &EnvError{Var: name, Reason: "not a file descriptor number"}
-		}
-		line, rerr := readFirstLineFD(fd)
-		if rerr != nil {
-			return Secret{}, name, &EnvError{Var: name, Reason: "reading the file descriptor failed", Err: rerr}
-		}
-		return NewSecret(line), name, nil
-	}
-
-	name = base + "_FILE"
-	if v, ok, err := get(name); err != nil || ok {
-		if err != nil {
-			return Secret{}, name, err
-		}
-		f, oerr := os.Open(v)
-		if oerr != nil {
-			return Secret{}, name, &EnvError{Var: name, Reason: "unable to open file", Err: oerr}
-		}
-		defer f.Close()
-		line, rerr := readFirstLine(f)
-		if rerr != nil {
-			return Secret{}, name, &EnvError{Var: name, Reason: "reading the file failed", Err: rerr}
-		}
-		return NewSecret(line), name, nil
-	}
-
-	name = base + "_CMD"
-	if v, ok, err := get(name); err != nil || ok {
-		if err != nil {
-			return Secret{}, name, err
-		}
-		line, cerr := runSecretCommand(ctx, name, v)
-		if cerr != nil {
-			return Secret{}, name, cerr
 		}
 		return NewSecret(line), name, nil
 	}
 	return Secret{}, "", nil
+}
+
+func readSecretFD(name, v string) (string, error) {
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 0 {
+		return "", &EnvError{Var: name, Reason: "not a file descriptor number"}
+	}
+	line, err := readFirstLineFD(fd)
+	if err != nil {
+		return "", &EnvError{Var: name, Reason: "reading the file descriptor failed", Err: err}
+	}
+	return line, nil
+}
+
+func readSecretFile(name, path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", &EnvError{Var: name, Reason: "unable to open file", Err: err}
+	}
+	defer f.Close()
+	line, err := readFirstLine(f)
+	if err != nil {
+		return "", &EnvError{Var: name, Reason: "reading the file failed", Err: err}
+	}
+	return line, nil
 }
 
 // firstLine returns s up to its first "\n", without a "\r" right before it.
