@@ -310,6 +310,24 @@ type ChunkInfo struct {
 // neither chunks nor .bad files (temporary files) are skipped. An error
 // from fn stops the walk and is returned.
 func (s *Store) WalkChunks(ctx context.Context, fn func(ChunkInfo) error) error {
+	return s.chunkWalk(ctx, func(path string, d Digest, bad bool) error {
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // vanished meanwhile
+		}
+		if err != nil {
+			return storeErr("stat chunk", s.rel(path), err)
+		}
+		if !fi.Mode().IsRegular() {
+			return nil
+		}
+		return fn(ChunkInfo{Digest: d, Bad: bad, Path: path, Size: fi.Size(), Atime: lockAtime(fi)})
+	})
+}
+
+// chunkWalk calls fn with the path, digest and .bad flag of every entry of
+// the prefix directories named like a chunk, without stat-ing it.
+func (s *Store) chunkWalk(ctx context.Context, fn func(path string, d Digest, bad bool) error) error {
 	prefixes, err := s.chunkPrefixDirs()
 	if err != nil {
 		return err
@@ -319,35 +337,40 @@ func (s *Store) WalkChunks(ctx context.Context, fn func(ChunkInfo) error) error 
 			return err
 		}
 		dir := filepath.Join(s.chunkDir, prefix)
-		entries, err := os.ReadDir(dir)
+		names, err := readDirNames(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return storeErr("read chunk directory", s.rel(dir), err)
 		}
-		for _, e := range entries {
-			d, bad, ok := ParseChunkFileName(e.Name())
-			if !ok || !strings.HasPrefix(e.Name(), prefix) {
+		for _, name := range names {
+			d, bad, ok := ParseChunkFileName(name)
+			if !ok || !strings.HasPrefix(name, prefix) {
 				continue
 			}
-			fi, err := e.Info()
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // vanished meanwhile
-			}
-			if err != nil {
-				return storeErr("stat chunk", s.rel(filepath.Join(dir, e.Name())), err)
-			}
-			if !fi.Mode().IsRegular() {
-				continue
-			}
-			info := ChunkInfo{Digest: d, Bad: bad, Path: filepath.Join(dir, e.Name()), Size: fi.Size(), Atime: lockAtime(fi)}
-			if err := fn(info); err != nil {
+			if err := fn(filepath.Join(dir, name), d, bad); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// readDirNames returns the sorted entry names of dir (cheaper than
+// os.ReadDir, which builds a DirEntry per name).
+func readDirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // chunkPrefixDirs lists the existing prefix directories (four lowercase hex

@@ -100,8 +100,9 @@ type GCReport struct {
 // GarbageCollect removes chunks no index references any more, as PBS does
 // (spec 7.5):
 //
-//  1. It takes the chunk store's exclusive lock (ErrLocked while any index
-//     writer, ours or PBS's, holds the shared one) and notes start = now.
+//  1. It takes the chunk store's exclusive lock (ErrLocked while another
+//     process, e.g. PBS, writes a backup or collects garbage; this Store's
+//     own snapshot writers may go on, as in PBS) and notes start = now.
 //  2. Mark: it walks the datastore, skipping every name that starts with a
 //     dot (.chunks, hidden temporary snapshot directories), reads every
 //     .fidx and .didx file and sets the access time of each chunk they
@@ -109,22 +110,20 @@ type GCReport struct {
 //     collection (better than deleting what it references).
 //  3. Sweep: cutoff = start - 24h - 5min (or GCOptions.Cutoff), moved back
 //     to the start of the oldest running snapshot writer of this Store if
-//     that is older; chunk files (and .bad files) with an older access
-//     time are deleted; the others are counted as kept or pending.
+//     that is older (so chunks a running backup uploaded or reuses, which
+//     no finished index references yet, survive); chunk files (and .bad
+//     files) with an older access time are deleted; the others are counted
+//     as kept or pending.
 //
 // Referenced chunks therefore always survive. Stale temporary files are
 // cleaned on the way (CleanupStale). The status is written to .gc-status
 // like PBS writes it.
 func (s *Store) GarbageCollect(ctx context.Context, opts GCOptions) (*GCReport, error) {
-	if !s.gcMu.TryLock() {
-		return nil, &LockError{What: "chunk store", Path: s.base, Reason: "garbage collection already running"}
-	}
-	defer s.gcMu.Unlock()
-	lock, err := lockChunkStore(s.base, true)
+	unlock, err := s.chunkLock.acquire(s.base, true)
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Unlock()
+	defer unlock()
 
 	start := s.now()
 	upid := opts.UPID
@@ -228,6 +227,11 @@ func (s *Store) walkIndexes(ctx context.Context, fn func(path string, digests fu
 			if path != s.base && e != nil && e.IsDir() && strings.HasPrefix(e.Name(), ".") {
 				return fs.SkipDir
 			}
+			// Like PBS, tolerate only the root-owned fsck directory of ext4;
+			// any other unreadable directory might hold indexes.
+			if errors.Is(err, fs.ErrPermission) && filepath.Dir(path) == s.base && filepath.Base(path) == "lost+found" {
+				return fs.SkipDir
+			}
 			return storeErr("walk datastore", s.rel(path), err)
 		}
 		if path == s.base {
@@ -295,42 +299,45 @@ func (s *Store) withIndex(path string, kind ArchiveType, fn func(string, func(fu
 // gcSweep deletes chunk files whose access time is before cutoff and
 // counts the rest, per PBS's sweep.
 func (s *Store) gcSweep(ctx context.Context, cutoff, pendingBefore time.Time, rep *GCReport) error {
-	return s.WalkChunks(ctx, func(c ChunkInfo) error {
-		mu := s.chunkStripe(c.Digest)
+	return s.chunkWalk(ctx, func(path string, d Digest, bad bool) error {
+		mu := s.chunkStripe(d)
 		defer mu.Unlock()
-		// Re-read the access time under the stripe lock: an insert may
-		// have touched the chunk since the directory was listed.
-		fi, err := os.Lstat(c.Path)
+		// Stat under the stripe lock: an insert may have touched the
+		// chunk since the directory was listed.
+		fi, err := os.Lstat(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
 		if err != nil {
-			return storeErr("stat chunk", s.rel(c.Path), err)
+			return storeErr("stat chunk", s.rel(path), err)
+		}
+		if !fi.Mode().IsRegular() {
+			return nil
 		}
 		atime, size := lockAtime(fi), uint64(fi.Size())
 		switch {
 		case atime.Before(cutoff):
-			if err := os.Remove(c.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				if c.Bad {
+			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				if bad {
 					rep.StillBad++
 				}
-				return storeErr("remove chunk", s.rel(c.Path), err)
+				return storeErr("remove chunk", s.rel(path), err)
 			}
-			if c.Bad {
+			if bad {
 				rep.RemovedBad++
 			} else {
 				rep.RemovedChunks++
 			}
 			rep.RemovedBytes += size
 		case atime.Before(pendingBefore):
-			if c.Bad {
+			if bad {
 				rep.StillBad++
 			} else {
 				rep.PendingChunks++
 			}
 			rep.PendingBytes += size
 		default:
-			if !c.Bad {
+			if !bad {
 				rep.DiskChunks++
 			}
 			rep.DiskBytes += size

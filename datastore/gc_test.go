@@ -100,7 +100,8 @@ func TestGCExplicitCutoff(t *testing.T) {
 
 func TestGCKeepsChunksOfRunningWriters(t *testing.T) {
 	ctx := context.Background()
-	s, clock, _, _ := gcSetup(t)
+	s, clock, _, garbage := gcSetup(t)
+	clock.advance(time.Minute)
 	snap := storeSnap(t, "host/gc/2030-06-02T00:00:00Z")
 	w, err := s.BeginSnapshot(Namespace{}, snap, "root@pam")
 	require.NoError(t, err)
@@ -111,22 +112,40 @@ func TestGCKeepsChunksOfRunningWriters(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, ix.Append(12, d))
 
-	// While the writer holds the chunk store lock, GC refuses to run.
-	_, err = s.GarbageCollect(ctx, GCOptions{})
+	// Another process (here: another Store on the same directory) cannot
+	// collect while the writer holds the shared lock...
+	other, err := Open(s.Path(), WithClock(clock.now), WithSync(SyncNone))
+	require.NoError(t, err)
+	_, err = other.GarbageCollect(ctx, GCOptions{})
 	assert.ErrorIs(t, err, ErrLocked)
 
-	// A PBS-style lock from elsewhere would block too; ours released:
-	_, err = ix.Close()
-	require.NoError(t, err)
+	// ...but the writer's own Store can, as within one PBS daemon: the
+	// cutoff moves back to the writer's start, so its upload survives
+	// even two days later; garbage from before the writer started is
+	// pending (kept for now).
 	clock.advance(48 * time.Hour)
-	require.NoError(t, w.Abort())
-	// The writer's chunk is not referenced by any finished index now.
 	rep, err := s.GarbageCollect(ctx, GCOptions{})
 	require.NoError(t, err)
 	ok, err := s.HasChunk(d)
 	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Zero(t, rep.RemovedChunks)
+	assert.Equal(t, uint64(len(garbage)), rep.PendingChunks)
+	assert.Equal(t, uint64(3+1), rep.DiskChunks)
+
+	_, err = ix.Close()
+	require.NoError(t, err)
+	require.NoError(t, w.Abort())
+	// Once the writer is gone, nothing references the upload.
+	rep, err = s.GarbageCollect(ctx, GCOptions{})
+	require.NoError(t, err)
+	ok, err = s.HasChunk(d)
+	require.NoError(t, err)
 	assert.False(t, ok)
-	assert.Equal(t, uint64(3), rep.RemovedChunks)
+	assert.Equal(t, uint64(len(garbage)+1), rep.RemovedChunks)
+	// And the other Store may collect again.
+	_, err = other.GarbageCollect(ctx, GCOptions{})
+	require.NoError(t, err)
 }
 
 func TestGCOldestWriterMovesCutoff(t *testing.T) {
@@ -232,13 +251,29 @@ func TestGCMissingAndBadChunks(t *testing.T) {
 
 func TestGCConcurrentRunsAndCancel(t *testing.T) {
 	s, _, _, _ := gcSetup(t)
-	lock, err := lockChunkStore(s.Path(), true)
+	other, err := Open(s.Path(), WithSync(SyncNone))
 	require.NoError(t, err)
+	unlock, err := other.chunkLock.acquire(other.Path(), true)
+	require.NoError(t, err)
+	_, err = other.chunkLock.acquire(other.Path(), true)
+	assert.ErrorIs(t, err, ErrLocked, "one collection per Store")
 	_, err = s.GarbageCollect(context.Background(), GCOptions{})
 	assert.ErrorIs(t, err, ErrLocked, "another collector holds the lock")
 	_, err = s.BeginSnapshot(Namespace{}, storeSnap(t, "host/gc/2030-07-01T00:00:00Z"), "root@pam")
-	assert.ErrorIs(t, err, ErrLocked, "no backup starts while GC runs")
-	require.NoError(t, lock.Unlock())
+	assert.ErrorIs(t, err, ErrLocked, "no backup starts while a foreign GC runs")
+	unlock()
+	unlock()
+
+	// Within one Store, writers may start while its GC runs, and the
+	// exclusive lock goes back to shared afterwards.
+	unlock, err = s.chunkLock.acquire(s.Path(), true)
+	require.NoError(t, err)
+	w, err := s.BeginSnapshot(Namespace{}, storeSnap(t, "host/gc/2030-07-01T00:00:00Z"), "root@pam")
+	require.NoError(t, err)
+	unlock()
+	_, err = other.GarbageCollect(context.Background(), GCOptions{})
+	assert.ErrorIs(t, err, ErrLocked, "the writer still holds the shared lock")
+	require.NoError(t, w.Abort())
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -52,8 +52,9 @@ func WithOwnerCheck(check func(owner string) error) BeginOption {
 // While it is open the writer holds what a PBS backup session holds: the
 // group lock, a shared lock on the previous snapshot, and a shared lock on
 // the chunk store (so PBS's garbage collection refuses to run); this
-// Store's own garbage collection also keeps every chunk touched since the
-// writer began. A SnapshotWriter is safe for concurrent use.
+// Store's own garbage collection may run meanwhile and keeps every chunk
+// touched since the writer began. A SnapshotWriter is safe for concurrent
+// use.
 type SnapshotWriter struct {
 	s        *Store
 	ns       Namespace
@@ -65,11 +66,12 @@ type SnapshotWriter struct {
 	tmpDir   string
 	finalDir string
 
-	mu         sync.Mutex
-	done       bool
-	locks      []*DirLock
-	unregister func()
-	open       map[string]bool
+	mu          sync.Mutex
+	done        bool
+	locks       []*DirLock
+	unregister  func()
+	unlockStore func()
+	open        map[string]bool
 }
 
 // BeginSnapshot starts writing snapshot snap into namespace ns with the
@@ -139,11 +141,11 @@ func (s *Store) BeginSnapshot(ns Namespace, snap Snapshot, owner string, opts ..
 	if fileExists(w.finalDir) {
 		return nil, storeErr("begin snapshot", snap.String(), ErrSnapshotExists)
 	}
-	lock, err := lockChunkStore(s.base, false)
+	unlockStore, err := s.chunkLock.acquire(s.base, false)
 	if err != nil {
 		return nil, err
 	}
-	w.locks = append(w.locks, lock)
+	w.unlockStore = unlockStore
 	w.tmpDir, err = os.MkdirTemp(w.groupDir, "."+snap.TimeString()+chunkTempInfix)
 	if err != nil {
 		return nil, storeErr("begin snapshot", snap.String(), err)
@@ -455,6 +457,10 @@ func (w *SnapshotWriter) release() {
 		w.locks[i].Unlock()
 	}
 	w.locks = nil
+	if w.unlockStore != nil {
+		w.unlockStore()
+		w.unlockStore = nil
+	}
 	if w.unregister != nil {
 		w.unregister()
 		w.unregister = nil

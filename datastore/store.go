@@ -147,8 +147,8 @@ type Store struct {
 	writers    map[uint64]time.Time
 	nextWriter uint64
 
-	// gcMu is held while garbage collection runs in this process.
-	gcMu sync.Mutex
+	// chunkLock is the record lock on <base>/.lock.
+	chunkLock chunkStoreLock
 }
 
 // Open opens the datastore at dir. It needs <dir>/.chunks and nothing else:
