@@ -47,6 +47,7 @@ type PathError struct {
 	Reason  string
 }
 
+// Error names the product, the path and the problem.
 func (e *PathError) Error() string {
 	return fmt.Sprintf("%s: invalid ACL path %q: %s", e.Product, e.Path, e.Reason)
 }
@@ -71,6 +72,7 @@ type ConfigError struct {
 	Message string
 }
 
+// Error returns Message.
 func (e *ConfigError) Error() string { return e.Message }
 
 // Unwrap returns the sentinel.

@@ -56,6 +56,7 @@ type Finding struct {
 	Message  string // what is wrong and what to do about it
 }
 
+// String renders "severity check: subject[ on path]: message".
 func (f Finding) String() string {
 	where := ""
 	if f.Path != "" {

@@ -36,6 +36,7 @@ type UpdateError struct {
 	Err     error
 }
 
+// Error returns the server's message text.
 func (e *UpdateError) Error() string { return e.Message }
 
 // Unwrap returns the sentinel.
