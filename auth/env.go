@@ -39,6 +39,7 @@ type EnvError struct {
 	Err    error // underlying error, if any
 }
 
+// Error implements error.
 func (e *EnvError) Error() string {
 	msg := e.Var + ": " + e.Reason
 	if e.Err != nil {
@@ -183,6 +184,7 @@ type limitedBuffer struct {
 	max int
 }
 
+// Write stores what fits and reports everything written.
 func (l *limitedBuffer) Write(p []byte) (int, error) {
 	if room := l.max - l.buf.Len(); room > 0 {
 		if len(p) > room {

@@ -37,6 +37,7 @@ type ParseError struct {
 	Err    error
 }
 
+// Error implements error.
 func (e *ParseError) Error() string {
 	if e.Input == "" {
 		return fmt.Sprintf("invalid %s: %s", e.Kind, e.Reason)
@@ -55,6 +56,7 @@ type MissingSecretError struct {
 	Where  string
 }
 
+// Error implements error.
 func (e *MissingSecretError) Error() string {
 	what := "password"
 	if e.Token {

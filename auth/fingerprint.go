@@ -118,6 +118,7 @@ type FingerprintMismatchError struct {
 	Presented Fingerprint // the leaf certificate the server sent
 }
 
+// Error implements error.
 func (e *FingerprintMismatchError) Error() string {
 	return fmt.Sprintf("server certificate fingerprint mismatch: expected %s, server presented %s", e.Expected, e.Presented)
 }

@@ -20,6 +20,7 @@ type IDError struct {
 	Reason string // what is wrong, naming the usual mistake when there is one
 }
 
+// Error implements error.
 func (e *IDError) Error() string {
 	return fmt.Sprintf("invalid %s %q: %s", e.Kind, e.Input, e.Reason)
 }

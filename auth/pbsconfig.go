@@ -50,6 +50,7 @@ type ConfigError struct {
 	Err    error
 }
 
+// Error implements error.
 func (e *ConfigError) Error() string {
 	var b strings.Builder
 	b.WriteString("pbs-config")

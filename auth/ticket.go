@@ -24,6 +24,10 @@ const DefaultRenewAfter = 15 * time.Minute
 // is not used any more (clock skew, request duration).
 const ticketSafetyMargin = 5 * time.Minute
 
+// renewRetry is the pause after a renewal that failed for reasons other
+// than the server refusing the ticket.
+const renewRetry = time.Minute
+
 // maxLoginResponse bounds what is read of a login answer.
 const maxLoginResponse = 1 << 20
 
@@ -85,7 +89,8 @@ type session struct {
 	baseURL string
 	ticket  Secret
 	csrf    Secret
-	issued  time.Time
+	issued  time.Time // when the login that produced the ticket was sent
+	renewAt time.Time // when to try renewing it
 }
 
 // NewTicketCredentials returns password credentials for user. No request
@@ -175,7 +180,7 @@ func (t *Ticket) fresh(ep Endpoint) (*session, *session) {
 	if s == nil || s.product != ep.Product || s.baseURL != trimBase(ep.BaseURL) {
 		return nil, nil
 	}
-	if t.now().Sub(s.issued) < t.renewAfter {
+	if t.now().Before(s.renewAt) {
 		return s, s
 	}
 	return nil, s
@@ -209,8 +214,12 @@ func (t *Ticket) current(ctx context.Context, ep Endpoint) (*session, error) {
 		var le *LoginError
 		if !errors.As(err, &le) || le.StatusCode != http.StatusUnauthorized && le.StatusCode != http.StatusForbidden {
 			// Renewal could not be done right now (network, server
-			// error); the old ticket is still valid for a while.
-			return old, nil
+			// error); the old ticket is still valid for a while. Try
+			// again in a minute, not on every request.
+			retry := *old
+			retry.renewAt = minTime(t.now().Add(renewRetry), old.issued.Add(TicketLifetime-ticketSafetyMargin))
+			t.store(&retry)
+			return &retry, nil
 		}
 		// The ticket was refused: log in with the password below.
 	}
@@ -226,6 +235,13 @@ func (t *Ticket) store(s *session) {
 	t.mu.Lock()
 	t.sess = s
 	t.mu.Unlock()
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func trimBase(u string) string { return strings.TrimRight(u, "/") }
@@ -296,7 +312,8 @@ func (t *Ticket) post(ctx context.Context, ep Endpoint, password Secret) (*sessi
 	if d.CSRF == "" {
 		return nil, fail(resp.StatusCode, "the answer holds no CSRFPreventionToken", nil)
 	}
-	return &session{product: ep.Product, baseURL: base, ticket: NewSecret(d.Ticket), csrf: NewSecret(d.CSRF), issued: issued}, nil
+	return &session{product: ep.Product, baseURL: base, ticket: NewSecret(d.Ticket), csrf: NewSecret(d.CSRF),
+		issued: issued, renewAt: issued.Add(t.renewAfter)}, nil
 }
 
 // failureText extracts the server's explanation: PVE's reason phrase (and
@@ -347,6 +364,7 @@ type LoginError struct {
 	Err         error  // transport error, if any
 }
 
+// Error implements error.
 func (e *LoginError) Error() string {
 	msg := fmt.Sprintf("%s login as %s failed", e.Product, e.User)
 	if e.StatusCode != 0 {

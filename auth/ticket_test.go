@@ -158,9 +158,18 @@ func TestTicketRenewalUnreachableKeepsTicket(t *testing.T) {
 	rig.clock.Advance(20 * time.Minute)
 
 	down := rig.ep
-	down.Client = doerFunc(func(*http.Request) (*http.Response, error) { return nil, fmt.Errorf("connection refused") })
+	attempts := 0
+	down.Client = doerFunc(func(*http.Request) (*http.Response, error) {
+		attempts++
+		return nil, fmt.Errorf("connection refused")
+	})
 	req, _ := http.NewRequest(http.MethodPost, rig.ep.BaseURL+"/api2/json/check", nil)
 	require.NoError(t, creds.Apply(context.Background(), req, down), "a failed renewal keeps the still valid ticket")
+	require.NoError(t, creds.Apply(context.Background(), req.Clone(context.Background()), down))
+	assert.Equal(t, 1, attempts, "no new attempt within a minute")
+	rig.clock.Advance(2 * time.Minute)
+	require.NoError(t, creds.Apply(context.Background(), req.Clone(context.Background()), down))
+	assert.Equal(t, 2, attempts)
 	resp, err := rig.ep.Client.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
