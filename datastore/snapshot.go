@@ -317,6 +317,25 @@ func (s *Store) SetSnapshotNotes(ctx context.Context, ns Namespace, snap Snapsho
 	})
 }
 
+// UploadBackupLog stores blob as the client log (client.log.blob) of the
+// existing snapshot snap, as PBS's upload-backup-log does: the blob's CRC
+// must be correct (ErrChecksum) and a snapshot keeps its first log
+// (ErrLogExists).
+func (s *Store) UploadBackupLog(ns Namespace, snap Snapshot, blob []byte) error {
+	dir, err := s.snapshotDir(ns, snap)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, ClientLogName)
+	if fileExists(path) {
+		return storeErr("upload backup log", s.rel(dir), ErrLogExists)
+	}
+	if err := CheckBlobCRC(blob); err != nil {
+		return storeErr("upload backup log", s.rel(dir), err)
+	}
+	return storeErr("upload backup log", s.rel(dir), s.writeFileAtomic(path, blob, false))
+}
+
 // OpenSnapshotFile opens the file name (an archive, a blob, the manifest)
 // of snapshot snap for reading.
 func (s *Store) OpenSnapshotFile(ns Namespace, snap Snapshot, name string) (*os.File, error) {

@@ -407,3 +407,25 @@ func TestUpdateManifestKeepsOtherMembers(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	require.NoError(t, lock.Unlock())
 }
+
+func TestUploadBackupLog(t *testing.T) {
+	s := storeNewTest(t)
+	snap := storeSnap(t, "host/log/2024-01-01T00:00:00Z")
+	storeWrite(t, s, Namespace{}, snap, "root@pam", storeTestArchive{name: "a.blob", data: []byte("a")})
+	log, err := NewBlobEncoder().Encode(nil, []byte("client log\n"), true)
+	require.NoError(t, err)
+	bad := append([]byte(nil), log...)
+	bad[len(bad)-1] ^= 1
+	assert.ErrorIs(t, s.UploadBackupLog(Namespace{}, snap, bad), ErrChecksum)
+	require.NoError(t, s.UploadBackupLog(Namespace{}, snap, log))
+	assert.ErrorIs(t, s.UploadBackupLog(Namespace{}, snap, log), ErrLogExists)
+	f, err := s.OpenSnapshotFile(Namespace{}, snap, ClientLogName)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	files, err := s.SnapshotFiles(Namespace{}, snap)
+	require.NoError(t, err)
+	assert.Equal(t, ClientLogName, files[len(files)-1].Filename)
+	_, err = s.OpenSnapshotFile(Namespace{}, snap, "../owner")
+	assert.ErrorIs(t, err, ErrBadName)
+	assert.ErrorIs(t, s.UploadBackupLog(Namespace{}, storeSnap(t, "host/log/2024-01-02T00:00:00Z"), log), ErrSnapshotNotFound)
+}

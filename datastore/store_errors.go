@@ -44,6 +44,9 @@ var (
 	ErrBadOwner = errors.New("invalid owner file")
 	// ErrBadGCStatus: the .gc-status file is not the JSON PBS writes.
 	ErrBadGCStatus = errors.New("invalid gc status")
+	// ErrLogExists: the snapshot already has a client log ("backup already
+	// contains a log.").
+	ErrLogExists = errors.New("backup already contains a log")
 	// ErrClosed: the snapshot writer or index writer was already committed,
 	// closed or aborted.
 	ErrClosed = errors.New("writer already closed")
