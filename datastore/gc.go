@@ -261,39 +261,42 @@ func (s *Store) walkIndexes(ctx context.Context, fn func(path string, digests fu
 
 // withIndex opens the index at path and hands its digests to fn.
 func (s *Store) withIndex(path string, kind ArchiveType, fn func(string, func(func(Digest) bool), uint64) error) error {
+	var (
+		count   int
+		size    uint64
+		digest  func(int) Digest
+		closeIx func() error
+		err     error
+	)
 	if kind == ArchiveFixed {
-		ix, err := OpenFixedIndex(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
+		var ix *FixedIndex
+		if ix, err = OpenFixedIndex(path); err == nil {
+			count, size, digest, closeIx = ix.Count(), ix.Size(), ix.Digest, ix.Close
 		}
-		if err != nil {
-			return storeErr("read index", s.rel(path), err)
-		}
-		defer ix.Close()
-		return fn(path, func(yield func(Digest) bool) {
-			for i := range ix.Count() {
-				if !yield(ix.Digest(i)) {
-					return
-				}
+	} else {
+		var ix *DynamicIndex
+		if ix, err = OpenDynamicIndex(path); err == nil {
+			count, size, closeIx = ix.Count(), ix.Size(), ix.Close
+			digest = func(i int) Digest {
+				_, _, d := ix.Entry(i)
+				return d
 			}
-		}, ix.Size())
+		}
 	}
-	ix, err := OpenDynamicIndex(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil // vanished meanwhile
 	}
 	if err != nil {
 		return storeErr("read index", s.rel(path), err)
 	}
-	defer ix.Close()
+	defer closeIx()
 	return fn(path, func(yield func(Digest) bool) {
-		for i := range ix.Count() {
-			_, _, d := ix.Entry(i)
-			if !yield(d) {
+		for i := range count {
+			if !yield(digest(i)) {
 				return
 			}
 		}
-	}, ix.Size())
+	}, size)
 }
 
 // gcSweep deletes chunk files whose access time is before cutoff and

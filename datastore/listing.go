@@ -153,17 +153,7 @@ func (s *Store) childNamespaces(ns Namespace) ([]Namespace, error) {
 
 // checkNamespace fails with ErrNamespaceNotFound unless ns exists.
 func (s *Store) checkNamespace(ns Namespace) error {
-	dir := s.NamespacePath(ns)
-	fi, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return storeErr("open namespace", ns.String(), ErrNamespaceNotFound)
-	case err != nil:
-		return storeErr("open namespace", ns.String(), err)
-	case !fi.IsDir():
-		return storeErr("open namespace", ns.String(), ErrNamespaceNotFound)
-	}
-	return nil
+	return requireDir("open namespace", ns.String(), s.NamespacePath(ns), ErrNamespaceNotFound)
 }
 
 // NamespaceExists reports whether the directory of ns exists.

@@ -47,16 +47,7 @@ func (s *Store) snapshotDir(ns Namespace, snap Snapshot) (string, error) {
 		return "", err
 	}
 	dir := s.SnapshotPath(ns, snap)
-	fi, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "", storeErr("open snapshot", s.rel(dir), ErrSnapshotNotFound)
-	case err != nil:
-		return "", storeErr("open snapshot", s.rel(dir), err)
-	case !fi.IsDir():
-		return "", storeErr("open snapshot", s.rel(dir), ErrSnapshotNotFound)
-	}
-	return dir, nil
+	return dir, requireDir("open snapshot", s.rel(dir), dir, ErrSnapshotNotFound)
 }
 
 // groupDir validates ns and g and returns the group directory, which must
@@ -66,16 +57,22 @@ func (s *Store) groupDir(ns Namespace, g Group) (string, error) {
 		return "", err
 	}
 	dir := s.GroupPath(ns, g)
+	return dir, requireDir("open group", s.rel(dir), dir, ErrGroupNotFound)
+}
+
+// requireDir fails with a *StoreError (op, name) wrapping notFound unless
+// dir is an existing directory.
+func requireDir(op, name, dir string, notFound error) error {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return "", storeErr("open group", s.rel(dir), ErrGroupNotFound)
+		return storeErr(op, name, notFound)
 	case err != nil:
-		return "", storeErr("open group", s.rel(dir), err)
+		return storeErr(op, name, err)
 	case !fi.IsDir():
-		return "", storeErr("open group", s.rel(dir), ErrGroupNotFound)
+		return storeErr(op, name, notFound)
 	}
-	return dir, nil
+	return nil
 }
 
 // ParseOwner decodes the content of a group's owner file: its first line
