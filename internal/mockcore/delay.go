@@ -1,0 +1,57 @@
+package mockcore
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// RealAuthFailureDelay is how long after a request's arrival the real
+// servers send a 401: about 3 seconds on both products.
+const RealAuthFailureDelay = 3 * time.Second
+
+// AuthFailureDelay holds back 401 replies until this long after the
+// request arrived, like the real servers do to slow down guessing. The
+// zero value (the mocks' default) does not delay. It runs on the real
+// clock on purpose: it models wall time a client waits, not the mock's
+// (possibly frozen) notion of "now".
+type AuthFailureDelay time.Duration
+
+type arrivalKey struct{}
+
+// StampArrival records when each request arrived, so AuthFailureDelay can
+// measure from arrival rather than from the moment the failure is known.
+// Wrap the whole mock handler with it.
+func StampArrival(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), arrivalKey{}, time.Now())))
+	})
+}
+
+// ArrivalTime returns the time StampArrival recorded for the request.
+func ArrivalTime(r *http.Request) (time.Time, bool) {
+	t, ok := r.Context().Value(arrivalKey{}).(time.Time)
+	return t, ok
+}
+
+// Wait blocks until d has passed since the request arrived (since now if
+// StampArrival was not used) or the request's context ends.
+func (d AuthFailureDelay) Wait(r *http.Request) {
+	if d <= 0 {
+		return
+	}
+	start, ok := ArrivalTime(r)
+	if !ok {
+		start = time.Now()
+	}
+	rest := time.Until(start.Add(time.Duration(d)))
+	if rest <= 0 {
+		return
+	}
+	t := time.NewTimer(rest)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
+}
