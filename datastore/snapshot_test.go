@@ -429,3 +429,65 @@ func TestUploadBackupLog(t *testing.T) {
 	assert.ErrorIs(t, err, ErrBadName)
 	assert.ErrorIs(t, s.UploadBackupLog(Namespace{}, storeSnap(t, "host/log/2024-01-02T00:00:00Z"), log), ErrSnapshotNotFound)
 }
+
+func TestInterruptedSnapshotLeavesNothingVisible(t *testing.T) {
+	ctx := context.Background()
+	clock := &storeFakeClock{t: time.Now()}
+	s := storeNewTest(t, WithClock(clock.now))
+	done := storeSnap(t, "vm/7/2024-01-01T00:00:00Z")
+	storeWrite(t, s, Namespace{}, done, "root@pam", storeTestArchive{name: "a.blob", data: []byte("a")})
+	crashed := storeSnap(t, "vm/7/2024-01-02T00:00:00Z")
+	w, err := s.BeginSnapshot(Namespace{}, crashed, "root@pam")
+	require.NoError(t, err)
+	m := storeFill(t, s, w, storeTestArchive{name: "disk.img.fidx", data: storePRNG(8, 1000)})
+	ix, err := w.CreateDynamicIndex("half.pxar.didx")
+	require.NoError(t, err)
+	require.NoError(t, ix.Append(5, Digest{5}))
+	blob, err := m.EncodeBlob(NewBlobEncoder())
+	require.NoError(t, err)
+	require.NoError(t, w.WriteBlob(ManifestName, blob))
+	// The process dies: its locks go, its files stay.
+	w.release()
+	tmp := w.Dir()
+	require.DirExists(t, tmp)
+
+	s2, err := Open(s.Path(), WithClock(clock.now), WithSync(SyncNone))
+	require.NoError(t, err)
+	items, err := s2.ListSnapshots(ctx, Namespace{}, "", "")
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	assert.Equal(t, done, items[0].Snapshot)
+	groups, err := s2.ListGroups(ctx, Namespace{})
+	require.NoError(t, err)
+	require.Len(t, groups, 1)
+	assert.Equal(t, uint64(1), groups[0].BackupCount)
+	prev, ok, err := s2.LastFinishedSnapshot(Namespace{}, done.Group)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, done, prev)
+	res, err := s2.Prune(ctx, Namespace{}, done.Group, PruneOptions{KeepLast: 1}, true)
+	require.NoError(t, err)
+	assert.Len(t, res, 1)
+
+	// GC does not read the half-written indexes, and keeps the directory
+	// while it is young.
+	rep, err := s2.GarbageCollect(ctx, GCOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(0), rep.IndexFileCount)
+	assert.DirExists(t, tmp)
+
+	// The same snapshot can be written again.
+	w2, err := s2.BeginSnapshot(Namespace{}, crashed, "root@pam")
+	require.NoError(t, err)
+	require.NoError(t, w2.Commit(storeFill(t, s2, w2, storeTestArchive{name: "b.blob", data: []byte("b")})))
+
+	// Once stale, the leftovers go.
+	clock.advance(2 * DefaultStaleAge)
+	n, err := s2.CleanupStale(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.NoDirExists(t, tmp)
+	items, err = s2.ListSnapshots(ctx, Namespace{}, "", "")
+	require.NoError(t, err)
+	assert.Len(t, items, 2)
+}
