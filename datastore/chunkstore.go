@@ -310,7 +310,7 @@ type ChunkInfo struct {
 // neither chunks nor .bad files (temporary files) are skipped. An error
 // from fn stops the walk and is returned.
 func (s *Store) WalkChunks(ctx context.Context, fn func(ChunkInfo) error) error {
-	return s.chunkWalk(ctx, func(path string, d Digest, bad bool) error {
+	return s.chunkWalk(ctx, nil, func(path string, d Digest, bad bool) error {
 		fi, err := os.Lstat(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // vanished meanwhile
@@ -326,8 +326,9 @@ func (s *Store) WalkChunks(ctx context.Context, fn func(ChunkInfo) error) error 
 }
 
 // chunkWalk calls fn with the path, digest and .bad flag of every entry of
-// the prefix directories named like a chunk, without stat-ing it.
-func (s *Store) chunkWalk(ctx context.Context, fn func(path string, d Digest, bad bool) error) error {
+// the prefix directories named like a chunk, without stat-ing it, and
+// other (if not nil) with the path of every other entry.
+func (s *Store) chunkWalk(ctx context.Context, other func(path string) error, fn func(path string, d Digest, bad bool) error) error {
 	prefixes, err := s.chunkPrefixDirs()
 	if err != nil {
 		return err
@@ -347,6 +348,11 @@ func (s *Store) chunkWalk(ctx context.Context, fn func(path string, d Digest, ba
 		for _, name := range names {
 			d, bad, ok := ParseChunkFileName(name)
 			if !ok || !strings.HasPrefix(name, prefix) {
+				if other != nil {
+					if err := other(filepath.Join(dir, name)); err != nil {
+						return err
+					}
+				}
 				continue
 			}
 			if err := fn(filepath.Join(dir, name), d, bad); err != nil {

@@ -143,7 +143,7 @@ func (s *Store) GarbageCollect(ctx context.Context, opts GCOptions) (*GCReport, 
 		return nil, err
 	}
 
-	removed, err := s.CleanupStale(ctx)
+	removed, err := s.cleanupStaleGroups(ctx)
 	rep.RemovedTemp = removed
 	if err != nil {
 		return nil, err
@@ -302,7 +302,15 @@ func (s *Store) withIndex(path string, kind ArchiveType, fn func(string, func(fu
 // gcSweep deletes chunk files whose access time is before cutoff and
 // counts the rest, per PBS's sweep.
 func (s *Store) gcSweep(ctx context.Context, cutoff, pendingBefore time.Time, rep *GCReport) error {
-	return s.chunkWalk(ctx, func(path string, d Digest, bad bool) error {
+	// Stale temporary chunk files are cleaned in the same directory scan.
+	staleLimit := s.now().Add(-s.cfg.staleAge)
+	other := func(path string) error {
+		if strings.Contains(filepath.Base(path), chunkTempInfix) && isStale(path, staleLimit) && os.Remove(path) == nil {
+			rep.RemovedTemp++
+		}
+		return nil
+	}
+	return s.chunkWalk(ctx, other, func(path string, d Digest, bad bool) error {
 		mu := s.chunkStripe(d)
 		defer mu.Unlock()
 		// Stat under the stripe lock: an insert may have touched the

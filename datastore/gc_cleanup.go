@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // CleanupStale removes what interrupted writes leave behind once it is
@@ -26,33 +27,24 @@ import (
 func (s *Store) CleanupStale(ctx context.Context) (int, error) {
 	limit := s.now().Add(-s.cfg.staleAge)
 	removed := 0
-	stale := func(path string) bool {
-		fi, err := os.Lstat(path)
-		return err == nil && fi.ModTime().Before(limit)
-	}
-
-	prefixes, err := s.chunkPrefixDirs()
+	err := s.chunkWalk(ctx, func(path string) error {
+		if strings.Contains(filepath.Base(path), chunkTempInfix) && isStale(path, limit) && os.Remove(path) == nil {
+			removed++
+		}
+		return nil
+	}, func(string, Digest, bool) error { return nil })
 	if err != nil {
 		return removed, err
 	}
-	for _, prefix := range prefixes {
-		if err := ctx.Err(); err != nil {
-			return removed, err
-		}
-		dir := filepath.Join(s.chunkDir, prefix)
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			continue
-		}
-		for _, e := range entries {
-			if strings.Contains(e.Name(), chunkTempInfix) && stale(filepath.Join(dir, e.Name())) {
-				if os.Remove(filepath.Join(dir, e.Name())) == nil {
-					removed++
-				}
-			}
-		}
-	}
+	n, err := s.cleanupStaleGroups(ctx)
+	return removed + n, err
+}
 
+// cleanupStaleGroups is the part of CleanupStale outside the chunk store.
+func (s *Store) cleanupStaleGroups(ctx context.Context) (int, error) {
+	limit := s.now().Add(-s.cfg.staleAge)
+	stale := func(path string) bool { return isStale(path, limit) }
+	removed := 0
 	namespaces, err := s.ListNamespaces(ctx, Namespace{}, MaxNamespaceDepth)
 	if err != nil {
 		return removed, err
@@ -71,6 +63,12 @@ func (s *Store) CleanupStale(ctx context.Context) (int, error) {
 		}
 	}
 	return removed, nil
+}
+
+// isStale reports whether path exists and was last modified before limit.
+func isStale(path string, limit time.Time) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.ModTime().Before(limit)
 }
 
 // gcCleanGroup removes stale temporary entries of one group directory while
