@@ -111,9 +111,9 @@ func TestParseTokenHeaderUnknownProduct(t *testing.T) {
 
 func TestParseTokenHeaderSecretNeverInError(t *testing.T) {
 	for _, h := range []string{
-		"PVEAPIToken=u@pve!t:" + testSecret,          // PBS separator: id part carries the secret
-		"PVEAPIToken=" + testSecret + "@pve!tt=x",    // secret pasted as user
-		"PBSAPIToken=u@pbs!t=" + testSecret,          // PVE separator
+		"PVEAPIToken=u@pve!t:" + testSecret,       // PBS separator: id part carries the secret
+		"PVEAPIToken=" + testSecret + "@pve!tt=x", // secret pasted as user
+		"PBSAPIToken=u@pbs!t=" + testSecret,       // PVE separator
 		"PBSAPIToken " + testSecret + "=@pbs!t:x",
 	} {
 		for _, p := range []auth.Product{auth.PVE, auth.PBS} {
