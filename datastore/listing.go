@@ -312,7 +312,7 @@ func snapshotFileNames(dir string) ([]string, error) {
 		if !strings.HasSuffix(name, ".fidx") && !strings.HasSuffix(name, ".didx") && !strings.HasSuffix(name, ".blob") {
 			continue
 		}
-		if e.Type().IsRegular() || e.Type()&fs.ModeType == 0 {
+		if e.Type().IsRegular() {
 			out = append(out, name)
 		}
 	}
@@ -414,6 +414,9 @@ func (s *Store) ListSnapshots(ctx context.Context, ns Namespace, typ BackupType,
 			continue
 		}
 		names, err := s.storeSnapshotDirs(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed meanwhile
+		}
 		if err != nil {
 			return nil, err
 		}
