@@ -429,6 +429,9 @@ func (s *Store) ListSnapshots(ctx context.Context, ns Namespace, typ BackupType,
 				continue
 			}
 			item, err := s.snapshotItem(filepath.Join(dir, name), Snapshot{Group: g, Time: t})
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // removed meanwhile
+			}
 			if err != nil {
 				return nil, err
 			}
