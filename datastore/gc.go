@@ -126,6 +126,10 @@ func (s *Store) GarbageCollect(ctx context.Context, opts GCOptions) (*GCReport, 
 	defer unlock()
 
 	start := s.now()
+	// Like PBS, look at the running writers when the collection starts: a
+	// writer that finishes during the mark phase still protects what it
+	// uploaded, and one that starts later touches its chunks after start.
+	oldestWriter, hasWriter := s.oldestWriter()
 	upid := opts.UPID
 	if upid == "" {
 		upid = makeUPID("garbage_collection", s.cfg.name, start)
@@ -153,7 +157,6 @@ func (s *Store) GarbageCollect(ctx context.Context, opts GCOptions) (*GCReport, 
 	if !opts.Cutoff.IsZero() {
 		cutoff = opts.Cutoff.Add(GCSafetyGap)
 	}
-	oldestWriter, hasWriter := s.oldestWriter()
 	if hasWriter && oldestWriter.Before(cutoff) {
 		cutoff = oldestWriter
 	}
