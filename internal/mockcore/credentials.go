@@ -10,12 +10,20 @@ import (
 
 // Header and cookie names of the two products.
 const (
-	PVETokenPrefix     = "PVEAPIToken"
-	PBSTokenPrefix     = "PBSAPIToken"
-	PVETicketCookie    = "PVEAuthCookie"
-	PBSTicketCookie    = "PBSAuthCookie"
-	PBSHostCookie      = "__Host-PBSAuthCookie"
-	CSRFHeader         = "CSRFPreventionToken"
+	// PVETokenPrefix starts a PVE token value in the Authorization header.
+	PVETokenPrefix = "PVEAPIToken"
+	// PBSTokenPrefix starts the PBS Authorization header of a token.
+	PBSTokenPrefix = "PBSAPIToken"
+	// PVETicketCookie carries a PVE ticket (Cookie or Authorization header).
+	PVETicketCookie = "PVEAuthCookie"
+	// PBSTicketCookie carries a PBS ticket.
+	PBSTicketCookie = "PBSAuthCookie"
+	// PBSHostCookie is the newer PBS ticket cookie, preferred when both
+	// are present.
+	PBSHostCookie = "__Host-PBSAuthCookie"
+	// CSRFHeader carries the CSRF prevention token of ticket sessions.
+	CSRFHeader = "CSRFPreventionToken"
+
 	authorizationField = "Authorization"
 )
 

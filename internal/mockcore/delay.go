@@ -6,9 +6,17 @@ import (
 	"time"
 )
 
-// RealAuthFailureDelay is how long after a request's arrival the real
-// servers send a 401: about 3 seconds on both products.
-const RealAuthFailureDelay = 3 * time.Second
+// Delays of the real servers, for mocks that want to reproduce them.
+const (
+	// RealAuthFailureDelay is how long after a request's arrival the real
+	// servers send a 401: about 3 seconds on both products.
+	RealAuthFailureDelay = 3 * time.Second
+	// RealPBSForbiddenDelay is how long the PBS REST server holds back an
+	// endpoint-level 403 "permission check failed" (proxmox-rest-server
+	// access_forbidden_time); use it as an AuthFailureDelay before
+	// WritePBSError(w, 403, PBSPermissionFailed).
+	RealPBSForbiddenDelay = 500 * time.Millisecond
+)
 
 // AuthFailureDelay holds back 401 replies until this long after the
 // request arrived, like the real servers do to slow down guessing. The

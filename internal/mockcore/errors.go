@@ -37,6 +37,7 @@ type AuthError struct {
 	Reason string
 }
 
+// Error returns "mockcore: <kind>: <reason>".
 func (e *AuthError) Error() string {
 	if e.Reason == "" {
 		return "mockcore: " + e.Kind.Error()
@@ -61,4 +62,5 @@ func Errorf(status int, format string, args ...any) *HTTPError {
 	return &HTTPError{Status: status, Message: fmt.Sprintf(format, args...)}
 }
 
+// Error returns "<status>: <message>".
 func (e *HTTPError) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Message) }

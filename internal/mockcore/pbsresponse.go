@@ -8,7 +8,10 @@ import (
 
 // PBS error texts (access-api.md 2.4, pbs-protocol.md 1.5).
 const (
-	PBSAuthFailed       = "authentication failed"
+	// PBSAuthFailed is the body of every PBS 401 from request
+	// authentication.
+	PBSAuthFailed = "authentication failed"
+	// PBSPermissionFailed is the body of PBS's endpoint-level 403.
 	PBSPermissionFailed = "permission check failed"
 	// PBSLoginFailed is the body of a failed POST /access/ticket.
 	PBSLoginFailed = "permission check failed."

@@ -18,9 +18,14 @@ const JSONContentType = "application/json;charset=UTF-8"
 
 // PVE reason phrases (access-api.md 2.4, 8.1).
 const (
-	PVEReasonNoTicket    = "No ticket"
-	PVEReasonAuthFailed  = "Authentication failed!"
+	// PVEReasonNoTicket: the request carries no credentials.
+	PVEReasonNoTicket = "No ticket"
+	// PVEReasonAuthFailed: bad token or ticket, or an inactive account.
+	PVEReasonAuthFailed = "Authentication failed!"
+	// PVEReasonInvalidCSRF: a ticket session's non-GET request without a
+	// valid CSRF prevention token.
 	PVEReasonInvalidCSRF = "Permission denied - invalid csrf token"
+	// PVEReasonParamFailed: the reason of every parameter error.
 	PVEReasonParamFailed = "Parameter verification failed."
 	// PVELoginFailed is reason and message of a failed POST /access/ticket.
 	PVELoginFailed = "authentication failure"
@@ -28,9 +33,14 @@ const (
 
 // PVE parameter error messages (access-api.md 8.1; JSONSchema.pm).
 const (
-	PVEMsgUnknownParam   = "property is not defined in schema and the schema does not allow additional properties"
-	PVEMsgMissingParam   = "property is missing and it is not optional"
-	PVEMsgPathConflict   = "duplicate parameter (already defined in URI) with conflicting values!"
+	// PVEMsgUnknownParam: a parameter the method does not define.
+	PVEMsgUnknownParam = "property is not defined in schema and the schema does not allow additional properties"
+	// PVEMsgMissingParam: a required parameter is absent.
+	PVEMsgMissingParam = "property is missing and it is not optional"
+	// PVEMsgPathConflict: a path parameter repeated with another value in
+	// the query or body.
+	PVEMsgPathConflict = "duplicate parameter (already defined in URI) with conflicting values!"
+
 	pveMsgDuplicateParam = "duplicate parameter"
 )
 

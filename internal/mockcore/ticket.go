@@ -32,6 +32,7 @@ type TicketError struct {
 	Err    error // nil, ErrTicketExpired or ErrTicketFromFuture
 }
 
+// Error returns "mockcore: invalid ticket: <reason>".
 func (e *TicketError) Error() string { return "mockcore: invalid ticket: " + e.Reason }
 
 // Is makes errors.Is(err, ErrInvalidTicket) true.
