@@ -72,7 +72,8 @@ func decodeEnvelope(body []byte, out any) (envelope, string, error) {
 		}
 		env.attrs[k] = v
 	}
-	if out != nil {
+	// null (void methods, or nothing found) leaves out untouched.
+	if out != nil && string(bytes.TrimSpace(data)) != "null" {
 		if err := json.Unmarshal(data, out); err != nil {
 			return env, `"data" does not fit the result type`, err
 		}
