@@ -121,13 +121,27 @@ func (e *APIError) unmentionedErrors(msg string) []string {
 	return keys
 }
 
-// oneLine joins the lines of a multi-line message with "; ".
+// oneLine joins the lines of a multi-line message with "; ", or with a
+// space after a line ending in ':', and drops list dashes: PBS's
+// "failed:\n- 'a': x\n- 'b': y" becomes "failed: 'a': x; 'b': y".
 func oneLine(s string) string {
-	lines := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
-	for i := range lines {
-		lines[i] = strings.TrimSpace(lines[i])
+	var b strings.Builder
+	sep := ""
+	for _, line := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		line = strings.TrimSpace(line)
+		if item, ok := strings.CutPrefix(line, "- "); ok {
+			line = item
+		}
+		if line == "" {
+			continue
+		}
+		b.WriteString(sep + line)
+		sep = "; "
+		if strings.HasSuffix(line, ":") {
+			sep = " "
+		}
 	}
-	return strings.Join(lines, "; ")
+	return b.String()
 }
 
 // Is matches the sentinels: the status ones by status code, ErrNotFound

@@ -113,7 +113,7 @@ func TestPBSErrorShapes(t *testing.T) {
 			body:      "parameter verification failed:\n- 'comment': value too long\n- 'expire': expected integer\n  (got 'soon')",
 			sentinels: []error{ErrBadRequest},
 			wantErrs:  map[string]string{"comment": "value too long", "expire": "expected integer\n  (got 'soon')"},
-			wantText:  "parameter verification failed:; - 'comment': value too long; - 'expire': expected integer; (got 'soon')"},
+			wantText:  "parameter verification failed: 'comment': value too long; 'expire': expected integer; (got 'soon')"},
 		{name: "token missing", status: 400, body: "token 'x' of user 'alice@pbs' does not exist.",
 			sentinels: []error{ErrBadRequest, ErrNotFound}},
 		{name: "user missing", status: 400, body: "user 'bob@pbs' does not exist.", sentinels: []error{ErrBadRequest, ErrNotFound}},

@@ -70,13 +70,13 @@ type hintInput struct {
 
 const (
 	hintTokenOnly = "this endpoint refuses API tokens; use ticket (password) credentials"
-	hintToken401  = "check the API token: wrong secret; token or its user expired or disabled " +
+	hintToken401  = "likely causes: wrong secret; token or its user expired or disabled " +
 		"(PVE: expire in the past, PBS: enable=false); token or user deleted; " +
-		"or a PVE token sent to PBS or the reverse (PVEAPIToken=id=secret vs PBSAPIToken=id:secret)"
-	hintPVETokenPerm = "an API token with privilege separation (privsep=1, the default) needs its own ACL entry, " +
-		"and its privileges are the intersection with its user's, so the user needs the privilege too"
-	hintPBSTokenPerm = "a PBS API token needs its own ACL entry, and its privileges are the intersection " +
-		"with its user's, so the user needs the privilege too"
+		"or the other product's header (PVE: PVEAPIToken=id=secret, PBS: PBSAPIToken=id:secret)"
+	hintPVETokenPerm = "a privilege-separated token (privsep=1, the default) needs its own ACL entry, " +
+		"and gets only privileges its user also has (the intersection)"
+	hintPBSTokenPerm = "a PBS API token needs its own ACL entry, " +
+		"and gets only privileges its user also has (the intersection)"
 	hintTokenPath = "the path names an API token id where a user id belongs; a token is addressed as " +
 		"/access/users/{userid}/token/{name}"
 )
