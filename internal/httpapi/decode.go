@@ -138,13 +138,13 @@ func jsonText(raw json.RawMessage) string {
 }
 
 func addParamError(e *APIError, name, msg string) {
+	name = clean(name, maxParamNameLen)
+	if name == "" || len(e.Errors) >= maxParamErrors {
+		return
+	}
 	if e.Errors == nil {
 		e.Errors = make(map[string]string)
 	}
-	if len(e.Errors) >= maxParamErrors {
-		return
-	}
-	name = clean(name, maxParamNameLen)
 	if _, dup := e.Errors[name]; !dup {
 		e.Errors[name] = clean(msg, maxMessageLen)
 	}

@@ -47,7 +47,7 @@ type seen struct {
 // are plain functions of the test; the server records every request.
 type product struct {
 	*httptest.Server
-	t       *testing.T
+	t       testing.TB
 	product auth.Product
 	mu      sync.Mutex
 	reqs    []seen
@@ -55,7 +55,7 @@ type product struct {
 
 // newServer starts a TLS server for p whose handler is h. Requests outside
 // /api2/json fail the test: the client must always use the prefix.
-func newServer(t *testing.T, p auth.Product, h http.HandlerFunc) *product {
+func newServer(t testing.TB, p auth.Product, h http.HandlerFunc) *product {
 	t.Helper()
 	s := &product{t: t, product: p}
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +136,7 @@ func writePBSError(w http.ResponseWriter, status int, text string) {
 // writeRaw writes a response with a custom reason phrase, which net/http
 // cannot do: it hijacks the connection, writes the status line by hand and
 // closes the connection (as pveproxy's errors do not keep it alive here).
-func writeRaw(t *testing.T, w http.ResponseWriter, status int, reason string, header map[string]string, body string) {
+func writeRaw(t testing.TB, w http.ResponseWriter, status int, reason string, header map[string]string, body string) {
 	conn, rw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		t.Errorf("hijack: %v", err)
@@ -157,7 +157,7 @@ func writeRaw(t *testing.T, w http.ResponseWriter, status int, reason string, he
 // writePVEError answers like pve-http-server: the reason phrase carries
 // the message's first line, the body is {"data":null,"message":...} plus
 // "errors" for parameter errors. A 401 has no body at all.
-func writePVEError(t *testing.T, w http.ResponseWriter, status int, reason, message string, errs map[string]string) {
+func writePVEError(t testing.TB, w http.ResponseWriter, status int, reason, message string, errs map[string]string) {
 	if status == http.StatusUnauthorized && message == "" {
 		writeRaw(t, w, status, reason, nil, "")
 		return
@@ -174,7 +174,7 @@ func writePVEError(t *testing.T, w http.ResponseWriter, status int, reason, mess
 // (PVE: split at the last '='; PBS: at the first ':') and answers 401 in
 // the product's dialect when it does not match id/secret. It reports
 // whether the request may go on.
-func checkToken(t *testing.T, p auth.Product, w http.ResponseWriter, r *http.Request, id auth.Authid, secret string) bool {
+func checkToken(t testing.TB, p auth.Product, w http.ResponseWriter, r *http.Request, id auth.Authid, secret string) bool {
 	h := r.Header.Get("Authorization")
 	ok := false
 	switch p {
