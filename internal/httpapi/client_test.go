@@ -43,7 +43,7 @@ func TestNewValidatesConfig(t *testing.T) {
 
 func TestNewNormalisesBaseURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://pbs.example.com":                "https://pbs.example.com:8007",
+		"https://pbs.example.com":                 "https://pbs.example.com:8007",
 		"https://pbs.example.com:8007/api2/json":  "https://pbs.example.com:8007",
 		"https://pbs.example.com:8007/api2/json/": "https://pbs.example.com:8007",
 		"https://[::1]:9000/":                     "https://[::1]:9000",
