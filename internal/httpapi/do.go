@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -20,7 +21,9 @@ import (
 // answer is an *APIError (errors.Is with ErrNotFound, ErrUnauthorized ...);
 // an answer that cannot be decoded is a *DecodeError; no answer at all is
 // a *TransportError. Idempotent requests are retried per the client's
-// RetryPolicy. On error the Response is nil.
+// RetryPolicy. A 401 to a ticket request resets session credentials
+// (auth.Invalidator) so that the next call logs in again; the failed call
+// itself is not repeated. On error the Response is nil.
 func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	p, err := c.prepare(r)
 	if err != nil {
@@ -50,8 +53,8 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			slog.String("method", p.method), slog.String("path", p.path),
 			slog.Int("attempt", attempt), slog.Duration("backoff", wait), slog.String("error", err.Error()))
 		if serr := sleep(ctx, wait); serr != nil {
-			return nil, fmt.Errorf("httpapi: %s %s: gave up after %d attempts: %w; last error: %w",
-				p.method, p.path, attempt, serr, lastErr)
+			return nil, fmt.Errorf("%s %s %s: gave up after %d attempts: %w; last error: %w",
+				c.product, p.method, p.path, attempt, serr, lastErr)
 		}
 	}
 }
@@ -71,7 +74,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, out any, n int) (*Res
 			err = ue.Err // its text holds the URL with the query string
 		}
 		c.logAttempt(ctx, p, n, 0, start, err)
-		return nil, retryableTransportError(ctx, err), &TransportError{Method: p.method, Path: p.path, Attempts: n, Err: err}
+		return nil, retryableTransportError(ctx, err), &TransportError{Product: c.product, Method: p.method, Path: p.path, Attempts: n, Err: err}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		err := c.checkResponse(resp, p.method, p.path, p.secrets)
@@ -89,15 +92,15 @@ func (c *Client) attempt(ctx context.Context, p *prepared, out any, n int) (*Res
 	body, err := readLimited(resp.Body, c.maxResp)
 	c.logAttempt(ctx, p, n, resp.StatusCode, start, err)
 	if errors.Is(err, errTooLarge) {
-		return nil, false, &DecodeError{Method: p.method, Path: p.path, Status: resp.StatusCode,
+		return nil, false, &DecodeError{Product: c.product, Method: p.method, Path: p.path, Status: resp.StatusCode,
 			Reason: fmt.Sprintf("answer larger than %d bytes", c.maxResp), Err: err}
 	}
 	if err != nil {
-		return nil, retryableTransportError(ctx, err), &TransportError{Method: p.method, Path: p.path, Attempts: n, Err: err}
+		return nil, retryableTransportError(ctx, err), &TransportError{Product: c.product, Method: p.method, Path: p.path, Attempts: n, Err: err}
 	}
 	env, reason, err := decodeEnvelope(body, out)
 	if reason != "" {
-		return nil, false, &DecodeError{Method: p.method, Path: p.path, Status: resp.StatusCode, Reason: reason, Err: err}
+		return nil, false, &DecodeError{Product: c.product, Method: p.method, Path: p.path, Status: resp.StatusCode, Reason: reason, Err: err}
 	}
 	r.Digest, r.Total, r.Attributes = env.digest, env.total, env.attrs
 	return r, false, nil
@@ -143,12 +146,11 @@ func (c *Client) CheckResponse(resp *http.Response) error {
 // credentials on 401.
 func (c *Client) checkResponse(resp *http.Response, method, path string, secrets []string) error {
 	defer resp.Body.Close()
-	body, err := readLimited(resp.Body, maxErrorBody)
-	if errors.Is(err, errTooLarge) {
-		body, err = nil, nil
-	}
+	// Only the start of an error body matters; a read error still leaves
+	// an error answer (with the reason phrase as its message).
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	if err != nil {
-		body = nil // a truncated error body is still an error answer
+		body = nil
 	}
 	e := decodeErrorBody(resp.StatusCode, reasonPhrase(resp), body)
 	e.Product, e.Method, e.Path = c.product, method, path

@@ -176,16 +176,17 @@ func (e *APIError) Is(target error) bool {
 // ErrMalformedResponse or ErrResponseTooLarge and unwraps to the
 // underlying JSON or I/O error.
 type DecodeError struct {
-	Method string
-	Path   string
-	Status int
-	Reason string // what was wrong
-	Err    error
+	Product auth.Product
+	Method  string
+	Path    string
+	Status  int
+	Reason  string // what was wrong
+	Err     error
 }
 
 // Error implements error.
 func (e *DecodeError) Error() string {
-	msg := fmt.Sprintf("httpapi: %s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Reason)
+	msg := fmt.Sprintf("%s %s %s: HTTP %d: malformed answer: %s", e.Product, e.Method, e.Path, e.Status, e.Reason)
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
@@ -210,6 +211,7 @@ func (e *DecodeError) Is(target error) bool {
 // errors.Is/As (for example *auth.FingerprintMismatchError or
 // *tls.CertificateVerificationError).
 type TransportError struct {
+	Product  auth.Product
 	Method   string
 	Path     string
 	Attempts int
@@ -218,7 +220,7 @@ type TransportError struct {
 
 // Error implements error.
 func (e *TransportError) Error() string {
-	s := fmt.Sprintf("httpapi: %s %s", e.Method, e.Path)
+	s := fmt.Sprintf("%s %s %s", e.Product, e.Method, e.Path)
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" (%d attempts)", e.Attempts)
 	}

@@ -74,28 +74,29 @@ type Response struct {
 // Get calls GET path with params in the query string and decodes "data"
 // into out (nil discards it).
 func (c *Client) Get(ctx context.Context, path string, params, out any) error {
-	_, err := c.Do(ctx, Request{Method: http.MethodGet, Path: path, Params: params, Out: out})
-	return err
+	return c.call(ctx, http.MethodGet, path, params, out)
 }
 
 // Post calls POST path with params as a form body and decodes "data"
 // into out (nil discards it). It is not retried.
 func (c *Client) Post(ctx context.Context, path string, params, out any) error {
-	_, err := c.Do(ctx, Request{Method: http.MethodPost, Path: path, Params: params, Out: out})
-	return err
+	return c.call(ctx, http.MethodPost, path, params, out)
 }
 
 // Put calls PUT path with params as a form body and decodes "data" into
 // out (nil discards it). It is not retried.
 func (c *Client) Put(ctx context.Context, path string, params, out any) error {
-	_, err := c.Do(ctx, Request{Method: http.MethodPut, Path: path, Params: params, Out: out})
-	return err
+	return c.call(ctx, http.MethodPut, path, params, out)
 }
 
 // Delete calls DELETE path with params in the query string and decodes
 // "data" into out (nil discards it). It is not retried.
 func (c *Client) Delete(ctx context.Context, path string, params, out any) error {
-	_, err := c.Do(ctx, Request{Method: http.MethodDelete, Path: path, Params: params, Out: out})
+	return c.call(ctx, http.MethodDelete, path, params, out)
+}
+
+func (c *Client) call(ctx context.Context, method, path string, params, out any) error {
+	_, err := c.Do(ctx, Request{Method: method, Path: path, Params: params, Out: out})
 	return err
 }
 

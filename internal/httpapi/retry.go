@@ -61,10 +61,9 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 	return p, nil
 }
 
-// Backoff returns the wait before attempt number retry+1 (retry counts
-// from 0 for the wait after the first attempt): a random duration in
-// [d/2, d] with d = min(MaxBackoff, MinBackoff·2^retry). Zero fields use
-// the defaults.
+// Backoff returns the wait before retry number retry+1 (Backoff(0) is the
+// wait after the first attempt): a random duration in [d/2, d] with
+// d = min(MaxBackoff, MinBackoff·2^retry). Zero fields use the defaults.
 func (p RetryPolicy) Backoff(retry int) time.Duration {
 	if q, err := p.withDefaults(); err == nil {
 		p = q
