@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"strings"
 	"unicode/utf8"
 )
@@ -248,6 +249,20 @@ var (
 	existsTexts   = []string{"already exist"}
 	conflictTexts = []string{"detected modified configuration"}
 )
+
+// unknownPath reports the servers' answers for a path or method they do
+// not route: PBS 404 "Path '/api2/json/x' not found.", PVE 501 "Method
+// 'GET /x' not implemented".
+func (e *APIError) unknownPath() bool {
+	switch e.Status {
+	case http.StatusNotFound:
+		return strings.HasPrefix(e.Message, "Path '") && strings.HasSuffix(e.Message, "' not found.")
+	case http.StatusNotImplemented:
+		m := strings.ToLower(e.Message)
+		return strings.HasPrefix(m, "method '") && strings.HasSuffix(m, "' not implemented")
+	}
+	return false
+}
 
 // lowerText is reason, message and parameter errors in lower case, for
 // matching the servers' texts.

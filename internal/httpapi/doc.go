@@ -29,7 +29,7 @@
 // JSON {"message","errors"}, PBS's plain-text bodies and its "parameter
 // verification failed" lists), matches sentinels with errors.Is
 // (ErrUnauthorized, ErrForbidden, ErrNotFound, ErrExists, ErrConflict,
-// ErrBadRequest, ErrServer) and carries a Hint for common mistakes, such as
+// ErrBadRequest, ErrServer, ErrUnknownPath) and carries a Hint for common mistakes, such as
 // a user id where an API token id belongs or a privilege-separated token
 // without its own ACL. ErrNotFound and ErrExists also follow the text,
 // because PVE answers 500 "no such user ('x')" and PBS 400 "... does not

@@ -25,8 +25,14 @@ var (
 	// ErrForbidden: HTTP 403, authenticated but not permitted.
 	ErrForbidden = errors.New("forbidden")
 	// ErrNotFound: HTTP 404, or a message saying that an object the call
-	// names (addressed or referenced) does not exist.
+	// names (addressed or referenced) does not exist. An unknown API path
+	// is ErrUnknownPath instead, so that a missing endpoint is never
+	// mistaken for a missing object.
 	ErrNotFound = errors.New("not found")
+	// ErrUnknownPath: the server has no such API endpoint or method (PBS:
+	// 404 "Path '...' not found."; PVE: 501 "Method '...' not
+	// implemented"), for example a call newer than the server.
+	ErrUnknownPath = errors.New("unknown API path")
 	// ErrExists: the server said the object to create already exists.
 	ErrExists = errors.New("already exists")
 	// ErrConflict: HTTP 409, or PBS's stale-digest refusal ("detected
@@ -144,8 +150,9 @@ func oneLine(s string) string {
 	return b.String()
 }
 
-// Is matches the sentinels: the status ones by status code, ErrNotFound
-// also for 400/500 answers whose text says an object does not exist ("no
+// Is matches the sentinels: the status ones by status code, ErrUnknownPath
+// by the servers' texts for unknown endpoints, ErrNotFound for other 404s
+// and for 400/5xx answers whose text says an object does not exist ("no
 // such user ('x')", "token 'x' of user 'y' does not exist."), ErrExists
 // for 400/500 answers saying it already exists, ErrConflict also for
 // PBS's "detected modified configuration" (stale digest). Texts matching
@@ -161,7 +168,9 @@ func (e *APIError) Is(target error) bool {
 	case ErrServer:
 		return e.Status >= 500 && e.Status <= 599
 	case ErrNotFound:
-		return e.Status == http.StatusNotFound || e.meaning() == ErrNotFound
+		return e.Status == http.StatusNotFound && !e.unknownPath() || e.meaning() == ErrNotFound
+	case ErrUnknownPath:
+		return e.unknownPath()
 	case ErrExists:
 		return e.meaning() == ErrExists
 	case ErrConflict:

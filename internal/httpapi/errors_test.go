@@ -12,7 +12,7 @@ import (
 	"github.com/proxkit/proxkit/auth"
 )
 
-var allSentinels = []error{ErrBadRequest, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrExists, ErrConflict, ErrServer}
+var allSentinels = []error{ErrBadRequest, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrExists, ErrConflict, ErrServer, ErrUnknownPath}
 
 // assertSentinels checks that err matches exactly the sentinels in want.
 func assertSentinels(t *testing.T, err error, want ...error) {
@@ -62,7 +62,7 @@ func TestPVEErrorShapes(t *testing.T) {
 		{name: "500 other", status: 500, reason: "cfs-lock 'file-user_cfg' error: got lock request timeout",
 			message: "cfs-lock 'file-user_cfg' error: got lock request timeout", sentinels: []error{ErrServer}},
 		{name: "501 unknown method", status: 501, reason: "Method 'GET /access/nope' not implemented",
-			message: "Method 'GET /access/nope' not implemented", sentinels: []error{ErrServer}},
+			message: "Method 'GET /access/nope' not implemented", sentinels: []error{ErrServer, ErrUnknownPath}},
 		{name: "400 digest", status: 400, reason: "detected modified configuration - file changed by other user? Try again.",
 			message: "detected modified configuration - file changed by other user? Try again.", sentinels: []error{ErrBadRequest, ErrConflict}},
 	}
@@ -121,7 +121,7 @@ func TestPBSErrorShapes(t *testing.T) {
 			sentinels: []error{ErrBadRequest, ErrExists}},
 		{name: "stale digest", status: 400, body: "detected modified configuration - file changed by other user? Try again.",
 			sentinels: []error{ErrBadRequest, ErrConflict}},
-		{name: "unknown path", status: 404, body: "Path '/api2/json/nope' not found.", sentinels: []error{ErrNotFound}},
+		{name: "unknown path", status: 404, body: "Path '/api2/json/nope' not found.", sentinels: []error{ErrUnknownPath}},
 		{name: "missing file", status: 404, body: "unable to open file", sentinels: []error{ErrNotFound}},
 		{name: "proxy html", status: 502, body: "<html><body>Bad Gateway</body></html>", sentinels: []error{ErrServer},
 			wantText: "HTTP 502 Bad Gateway"},
