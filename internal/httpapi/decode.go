@@ -57,7 +57,7 @@ func decodeEnvelope(body []byte, out any) (envelope, string, error) {
 	}
 	data, ok := top["data"]
 	if !ok || top == nil {
-		return env, `no "data" member in the answer`, nil
+		return env, `no "data" member`, nil
 	}
 	for k, v := range top {
 		switch k {

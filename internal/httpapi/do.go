@@ -74,7 +74,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, out any, n int) (*Res
 			err = ue.Err // its text holds the URL with the query string
 		}
 		c.logAttempt(ctx, p, n, 0, start, err)
-		return nil, retryableTransportError(ctx, err), &TransportError{Product: c.product, Method: p.method, Path: p.path, Attempts: n, Err: err}
+		return nil, retryableTransportError(ctx, err), c.transportError(p, n, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		err := c.checkResponse(resp, p.method, p.path, p.secrets)
@@ -92,18 +92,25 @@ func (c *Client) attempt(ctx context.Context, p *prepared, out any, n int) (*Res
 	body, err := readLimited(resp.Body, c.maxResp)
 	c.logAttempt(ctx, p, n, resp.StatusCode, start, err)
 	if errors.Is(err, errTooLarge) {
-		return nil, false, &DecodeError{Product: c.product, Method: p.method, Path: p.path, Status: resp.StatusCode,
-			Reason: fmt.Sprintf("answer larger than %d bytes", c.maxResp), Err: err}
+		return nil, false, c.decodeError(p, resp.StatusCode, fmt.Sprintf("larger than %d bytes", c.maxResp), err)
 	}
 	if err != nil {
-		return nil, retryableTransportError(ctx, err), &TransportError{Product: c.product, Method: p.method, Path: p.path, Attempts: n, Err: err}
+		return nil, retryableTransportError(ctx, err), c.transportError(p, n, err)
 	}
 	env, reason, err := decodeEnvelope(body, out)
 	if reason != "" {
-		return nil, false, &DecodeError{Product: c.product, Method: p.method, Path: p.path, Status: resp.StatusCode, Reason: reason, Err: err}
+		return nil, false, c.decodeError(p, resp.StatusCode, reason, err)
 	}
 	r.Digest, r.Total, r.Attributes = env.digest, env.total, env.attrs
 	return r, false, nil
+}
+
+func (c *Client) transportError(p *prepared, n int, err error) error {
+	return &TransportError{Product: c.product, Method: p.method, Path: p.path, Attempts: n, Err: err}
+}
+
+func (c *Client) decodeError(p *prepared, status int, reason string, err error) error {
+	return &DecodeError{Product: c.product, Method: p.method, Path: p.path, Status: status, Reason: reason, Err: err}
 }
 
 func (c *Client) logAttempt(ctx context.Context, p *prepared, n, status int, start time.Time, err error) {
@@ -169,7 +176,7 @@ func (c *Client) checkResponse(resp *http.Response, method, path string, secrets
 		product: c.product, server: dialectOf(resp, e), status: e.Status, text: e.lowerText(),
 		path: path, scheme: scheme, creds: c.creds, reLogins: reLogins,
 	})
-	scrub(e, append(secrets, credentialValues(reqHeader)...))
+	scrub(e, append(append([]string(nil), secrets...), credentialValues(reqHeader)...))
 	return e
 }
 

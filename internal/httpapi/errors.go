@@ -195,7 +195,7 @@ type DecodeError struct {
 
 // Error implements error.
 func (e *DecodeError) Error() string {
-	msg := fmt.Sprintf("%s %s %s: HTTP %d: malformed answer: %s", e.Product, e.Method, e.Path, e.Status, e.Reason)
+	msg := fmt.Sprintf("%s %s %s: unusable HTTP %d answer: %s", e.Product, e.Method, e.Path, e.Status, e.Reason)
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
