@@ -168,17 +168,13 @@ func (cfg *DialConfig) upgrade(ctx context.Context, raw net.Conn, host string) (
 	}
 	conn := tls.Client(raw, tlsConf)
 
-	var deadline time.Time // zero: none
 	if timeout := orDefault(cfg.UpgradeTimeout, DefaultUpgradeTimeout); timeout > 0 {
-		deadline = time.Now().Add(timeout)
+		if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+			return nil, nil, fmt.Errorf("h2upgrade: set deadline: %w", err)
+		}
 	}
-	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
-		deadline = d
-	}
-	if err := conn.SetDeadline(deadline); err != nil {
-		return nil, nil, fmt.Errorf("h2upgrade: set deadline: %w", err)
-	}
-	// Cancelling ctx interrupts whatever I/O is blocked.
+	// The end of ctx (cancel or deadline) interrupts whatever I/O is
+	// blocked; ctx.Err is set by then, so the cause is reported right.
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 
 	pending, err := cfg.exchange(ctx, conn)

@@ -212,6 +212,9 @@ func newSessionHandler() *sessionHandler {
 		}
 		_, _ = io.Copy(w, randomData(7, size))
 	})
+	h.mux.HandleFunc("/chunk", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(benchChunk()) // ready-made, so only the transport is measured
+	})
 	h.mux.HandleFunc("/info", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(requestInfo{
@@ -244,6 +247,12 @@ type requestInfo struct {
 	Method, Path, Query, Proto, ContentType, Host, AcceptEncoding string
 	TLS                                                           bool
 }
+
+// benchChunk is a 4 MiB pseudo-random chunk, made once.
+var benchChunk = sync.OnceValue(func() []byte {
+	b, _ := io.ReadAll(randomData(3, 4<<20))
+	return b
+})
 
 // randomData is n reproducible pseudo-random bytes.
 func randomData(seed uint64, n int64) io.Reader {

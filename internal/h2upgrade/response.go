@@ -2,8 +2,10 @@ package h2upgrade
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -19,6 +21,11 @@ const maxErrorBody = 64 << 10
 func readUpgradeResponse(br *bufio.Reader, req *http.Request, protocol string) ([]byte, error) {
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
+		var netErr net.Error
+		if errors.As(err, &netErr) {
+			return nil, fmt.Errorf("h2upgrade: read upgrade response: %w", err)
+		}
+		// Unparsable, or cut short by the peer closing the connection.
 		return nil, fmt.Errorf("%w: %w", ErrMalformedResponse, err)
 	}
 	defer resp.Body.Close()

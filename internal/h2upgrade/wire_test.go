@@ -72,32 +72,50 @@ func readPeerFrames(fr *http2.Framer, done func(*settingsSeen) bool) (*settingsS
 // upper-case header name.
 func TestServerWireFormat(t *testing.T) {
 	ts := startServer(t, BackupProtocol, serverOptions{})
-	conn, err := tls.Dial("tcp", ts.Listener.Addr().String(), ts.tlsConfig())
-	require.NoError(t, err)
-	defer conn.Close()
-	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
-
-	_, err = io.WriteString(conn, "GET //api2/json/backup?store=tank HTTP/1.1\r\nHost: localhost:8007\r\n"+
-		"Authorization: "+goodToken+"\r\nConnection: upgrade\r\nUPGRADE: "+BackupProtocol+"\r\n\r\n")
-	require.NoError(t, err)
-	want := "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: " + BackupProtocol + "\r\n\r\n"
-	got := make([]byte, len(want))
-	_, err = io.ReadFull(conn, got)
-	require.NoError(t, err)
-	assert.Equal(t, want, string(got))
-
-	_, err = io.WriteString(conn, http2.ClientPreface)
-	require.NoError(t, err)
-	fr := http2.NewFramer(conn, conn)
-	require.NoError(t, fr.WriteSettings())
+	conn, fr := rawUpgrade(t, ts)
 	seen, err := readPeerFrames(fr, (*settingsSeen).complete)
 	require.NoError(t, err)
 	assert.Equal(t, uint32(MaxFrameSize), seen.settings[http2.SettingMaxFrameSize])
 	assert.Equal(t, uint32(ServerWindow), seen.settings[http2.SettingInitialWindowSize])
 	assert.Equal(t, uint32(ServerWindow), seen.connIncrease+initialWindow, "connection window")
+	assert.Equal(t, uint32(250), seen.settings[http2.SettingMaxConcurrentStreams], "x/net's default")
 
 	conn.Close()
 	assert.NoError(t, ts.waitEnded(t))
+}
+
+func TestServerMaxConcurrentStreams(t *testing.T) {
+	ts := startServer(t, BackupProtocol, serverOptions{serveOpts: []ServeOption{WithMaxConcurrentStreams(64)}})
+	_, fr := rawUpgrade(t, ts)
+	seen, err := readPeerFrames(fr, (*settingsSeen).complete)
+	require.NoError(t, err)
+	assert.Equal(t, uint32(64), seen.settings[http2.SettingMaxConcurrentStreams])
+}
+
+// rawUpgrade upgrades by hand, as the Rust client spells it (double slash,
+// upper-case header name), checks the server's 101 byte for byte, sends
+// the HTTP/2 preface and returns a framer on the connection.
+func rawUpgrade(t *testing.T, ts *testServer) (*tls.Conn, *http2.Framer) {
+	t.Helper()
+	conn, err := tls.Dial("tcp", ts.Listener.Addr().String(), ts.tlsConfig())
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
+
+	_, err = io.WriteString(conn, "GET //api2/json/backup?store=tank HTTP/1.1\r\nHost: localhost:8007\r\n"+
+		"Authorization: "+goodToken+"\r\nConnection: upgrade\r\nUPGRADE: "+ts.protocol+"\r\n\r\n")
+	require.NoError(t, err)
+	want := "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: " + ts.protocol + "\r\n\r\n"
+	got := make([]byte, len(want))
+	_, err = io.ReadFull(conn, got)
+	require.NoError(t, err)
+	require.Equal(t, want, string(got))
+
+	_, err = io.WriteString(conn, http2.ClientPreface)
+	require.NoError(t, err)
+	fr := http2.NewFramer(conn, conn)
+	require.NoError(t, fr.WriteSettings())
+	return conn, fr
 }
 
 // pipelinedConn sends the upgrade request together with the HTTP/2
