@@ -51,6 +51,10 @@ func newConn(tlsConn *tls.Conn, pending []byte, authority string) (*Conn, error)
 		return nil, fmt.Errorf("h2upgrade: configure HTTP/2: %w", err)
 	}
 	t2.MaxReadFrameSize = MaxFrameSize
+	// Without this, a request beyond the server's stream limit fails with
+	// "client conn not usable" (a pool would dial another connection);
+	// a session must queue it instead.
+	t2.StrictMaxConcurrentStreams = true
 	// Chunks and blobs are sent and received as they are; no transparent gzip.
 	t2.DisableCompression = true
 	cc, err := t2.NewClientConn(nc)

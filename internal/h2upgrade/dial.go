@@ -59,8 +59,9 @@ type DialConfig struct {
 	// It does not apply to the session afterwards.
 	UpgradeTimeout time.Duration
 
-	// KeepAlive is the TCP keepalive period; zero means DefaultKeepAlive,
-	// negative disables keepalive. Ignored with DialContext.
+	// KeepAlive is the idle time before TCP keepalive probes start; zero
+	// means DefaultKeepAlive, negative disables keepalive. Ignored with
+	// DialContext.
 	KeepAlive time.Duration
 
 	// UserAgent is sent unless Header already has one; empty means "proxkit".
@@ -142,7 +143,13 @@ func (cfg *DialConfig) dialTCP(ctx context.Context, addr string) (net.Conn, erro
 	if cfg.DialContext != nil {
 		raw, err = cfg.DialContext(dctx, "tcp", addr)
 	} else {
-		d := net.Dialer{KeepAlive: orDefault(cfg.KeepAlive, DefaultKeepAlive)} // dctx bounds the time
+		d := net.Dialer{} // dctx bounds the time
+		if ka := orDefault(cfg.KeepAlive, DefaultKeepAlive); ka > 0 {
+			// Upstream sets only the idle time before the first probe.
+			d.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: ka}
+		} else {
+			d.KeepAlive = -1
+		}
 		raw, err = d.DialContext(dctx, "tcp", addr)
 	}
 	if err != nil {

@@ -254,3 +254,59 @@ func TestNewRequestRejectsRelativePath(t *testing.T) {
 	assert.True(t, c.Usable())
 	assert.False(t, errors.Is(err, ErrClosed))
 }
+
+// More requests than the server's stream limit wait for a free stream
+// instead of failing or opening another connection.
+func TestRequestsBeyondStreamLimitWait(t *testing.T) {
+	ts := startServer(t, BackupProtocol, serverOptions{serveOpts: []ServeOption{WithMaxConcurrentStreams(2)}})
+	c := ts.dial(t)
+	require.NoError(t, c.Ping(context.Background()), "SETTINGS exchanged")
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 16 {
+		wg.Go(func() {
+			body := strings.Repeat("x", i*1000)
+			resp, err := c.Do(context.Background(), "POST", "/echo", nil, "", strings.NewReader(body))
+			if err == nil {
+				var got []byte
+				got, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err == nil && string(got) != body {
+					err = fmt.Errorf("request %d: echo differs", i)
+				}
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.NoError(t, err)
+	}
+}
+
+// A request waiting for a free stream gives up when its context ends.
+func TestQueuedRequestHonoursContext(t *testing.T) {
+	ts := startServer(t, BackupProtocol, serverOptions{serveOpts: []ServeOption{WithMaxConcurrentStreams(1)}})
+	c := ts.dial(t)
+	require.NoError(t, c.Ping(context.Background()), "SETTINGS exchanged")
+
+	slowCtx, stopSlow := context.WithCancel(context.Background())
+	slowDone := make(chan error, 1)
+	go func() {
+		_, err := c.Do(slowCtx, "POST", "/slow", nil, "", nil)
+		slowDone <- err
+	}()
+	ts.session.waitSlow(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.Do(ctx, "GET", "/info", nil, "", nil)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+
+	stopSlow()
+	assert.ErrorIs(t, <-slowDone, context.Canceled)
+	resp, err := c.Do(context.Background(), "POST", "/echo", nil, "", strings.NewReader("next"))
+	require.NoError(t, err)
+	assert.Equal(t, "next", readBody(t, resp))
+}

@@ -41,6 +41,6 @@ const (
 	// DefaultUpgradeTimeout bounds the TLS handshake plus the upgrade
 	// request and its answer.
 	DefaultUpgradeTimeout = 120 * time.Second
-	// DefaultKeepAlive is the TCP keepalive period.
+	// DefaultKeepAlive is the TCP keepalive idle time.
 	DefaultKeepAlive = 120 * time.Second
 )
