@@ -68,7 +68,11 @@ func newConn(tlsConn *tls.Conn, pending []byte, authority string) (*Conn, error)
 // and has no /api2/json prefix (for example "/dynamic_chunk"); query is
 // encoded with sorted keys, as the reference client sends it; an empty
 // contentType means FormContentType. body may be nil. The request
-// carries ctx: cancelling it resets only this stream.
+// carries ctx: cancelling it resets only this stream. For a body whose
+// length net/http cannot see (anything but bytes.Buffer, bytes.Reader and
+// strings.Reader), set ContentLength before RoundTrip if the server
+// should get a Content-Length; without one the body simply ends with the
+// stream.
 func (c *Conn) NewRequest(ctx context.Context, method, path string, query url.Values, contentType string, body io.Reader) (*http.Request, error) {
 	if !strings.HasPrefix(path, "/") {
 		return nil, fmt.Errorf("h2upgrade: session path %q must start with /", path)

@@ -17,9 +17,10 @@
 //	resp, err := conn.Do(ctx, "POST", "/dynamic_chunk", query, "application/octet-stream", body)
 //	conn.Close() // ends the session; PBS keeps the snapshot only after "finish"
 //
-// Requests run concurrently on the session; cancelling one request's
-// context resets only its stream. When the connection ends, Done is
-// closed and requests fail with ErrClosed.
+// Requests run concurrently on the session; those beyond the server's
+// stream limit wait for a free stream; cancelling one request's context
+// resets only its stream. When the connection ends, Done is closed and
+// requests fail with ErrClosed.
 //
 // Server side (for mock servers), Upgrade checks the Upgrade header as PBS
 // does, hijacks the connection, writes the 101 and serves an http.Handler

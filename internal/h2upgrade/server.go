@@ -70,10 +70,12 @@ func CheckUpgrade(r *http.Request, protocol string) error {
 }
 
 // Upgrade turns an upgrade request into a PBS session served by handler
-// (the server side of Dial, for mock servers). If CheckUpgrade fails, or
-// the connection cannot be hijacked, it returns the error having written
-// nothing, so the caller answers (PBS: 400 with the error text). Otherwise
-// it takes over the connection, writes
+// (the server side of Dial, for mock servers). If CheckUpgrade fails
+// (ErrMissingUpgrade, ErrInvalidProtocol, ErrHTTPVersion), or the
+// connection cannot be hijacked (ErrNotHijackable), it returns the error
+// having written nothing, so the caller answers (PBS: 400 with the error
+// text); any other error comes after the connection was taken over, and w
+// must not be used. Otherwise it takes over the connection, writes
 //
 //	HTTP/1.1 101 Switching Protocols
 //	connection: upgrade
@@ -88,6 +90,10 @@ func CheckUpgrade(r *http.Request, protocol string) error {
 // its end-of-session logic (keep or discard the snapshot) right after. It
 // then returns nil, or the context's error if WithContext's context ended
 // the session.
+//
+// A server that imitates PBS's order of checks calls CheckUpgrade itself
+// at that step (after the permission and datastore checks) and Upgrade
+// once everything else has passed.
 func Upgrade(w http.ResponseWriter, r *http.Request, protocol string, handler http.Handler, opts ...ServeOption) error {
 	if err := CheckUpgrade(r, protocol); err != nil {
 		return err
