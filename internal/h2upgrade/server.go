@@ -123,7 +123,15 @@ func Upgrade(w http.ResponseWriter, r *http.Request, protocol string, handler ht
 	}
 	nc, _ := wrapConn(conn, buffered)
 
-	stop := context.AfterFunc(cfg.ctx, func() { conn.Close() })
+	// Handlers must see the session end only once the connection is gone:
+	// a handler that returns on cancellation would otherwise still get its
+	// answer out, and a dropped session would look like a served request.
+	sessionCtx, endSession := context.WithCancelCause(context.WithoutCancel(cfg.ctx))
+	defer endSession(nil)
+	stop := context.AfterFunc(cfg.ctx, func() {
+		conn.Close()
+		endSession(context.Cause(cfg.ctx))
+	})
 	defer stop()
 
 	tracked := &handlerTracker{next: handler}
@@ -135,7 +143,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, protocol string, handler ht
 		// PBS does not restrict ciphers inside sessions; neither does the mock.
 		PermitProhibitedCipherSuites: true,
 	}
-	srv.ServeConn(nc, &http2.ServeConnOpts{Context: cfg.ctx, BaseConfig: cfg.base, Handler: tracked})
+	srv.ServeConn(nc, &http2.ServeConnOpts{Context: sessionCtx, BaseConfig: cfg.base, Handler: tracked})
 	conn.Close()
 	tracked.closeAndWait()
 	if err := cfg.ctx.Err(); err != nil {
