@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/proxkit/proxkit/auth"
+	"github.com/proxkit/proxkit/pbs"
+)
+
+// PBSFlags are the --repository and --fingerprint flags of a PBS program.
+type PBSFlags struct {
+	repository  string
+	fingerprint *string
+}
+
+// AddPBSFlags registers --repository and --fingerprint on fs.
+func AddPBSFlags(fs *flag.FlagSet) *PBSFlags {
+	f := &PBSFlags{fingerprint: new(string)}
+	f.register(fs)
+	fs.StringVar(f.fingerprint, "fingerprint", "", "expected server certificate SHA-256 fingerprint (default $"+auth.EnvPBSFingerprint+")")
+	return f
+}
+
+func (f *PBSFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.repository, "repository", "", "repository [[auth-id@]host[:port]:]datastore (default $"+auth.EnvPBSRepository+")")
+}
+
+// given reports whether --repository was set.
+func (f *PBSFlags) given() bool { return f.repository != "" }
+
+// PBS is where a PBS program connects and how it authenticates.
+type PBS struct {
+	// Repository names the auth id, server and datastore.
+	Repository auth.Repository
+	// Secret is the password or API token secret (PBS_PASSWORD family).
+	Secret auth.Secret
+	// SecretFrom names the variable the secret came from, "" if none.
+	SecretFrom string
+	// Fingerprint pins the server certificate; nil verifies it against
+	// the system roots.
+	Fingerprint *auth.Fingerprint
+}
+
+// Load combines the flags with the environment as proxmox-backup-client
+// does: a flag wins over its variable (which is then not even parsed), the
+// secret always comes from the PBS_PASSWORD family. A repository is
+// required. The secret is registered with app for redaction.
+func (f *PBSFlags) Load(ctx context.Context, app *App) (*PBS, error) {
+	var override []string
+	if f.repository != "" {
+		override = append(override, auth.EnvPBSRepository)
+	}
+	if *f.fingerprint != "" {
+		override = append(override, auth.EnvPBSFingerprint)
+	}
+	env, err := auth.LoadPBSEnvironment(ctx, hide(app.lookup(), override...))
+	if err != nil {
+		return nil, err
+	}
+	if f.repository != "" {
+		r, err := auth.ParseRepository(f.repository)
+		if err != nil {
+			return nil, fmt.Errorf("--repository: %w", err)
+		}
+		env.Repository = &r
+	}
+	if env.Repository == nil {
+		return nil, errors.New("no repository: give --repository or set " + auth.EnvPBSRepository)
+	}
+	if *f.fingerprint != "" {
+		fp, err := auth.ParseFingerprint(*f.fingerprint)
+		if err != nil {
+			return nil, fmt.Errorf("--fingerprint: %w", err)
+		}
+		env.Fingerprint = &fp
+	}
+	app.Redact(env.Secret)
+	return &PBS{
+		Repository:  *env.Repository,
+		Secret:      env.Secret,
+		SecretFrom:  env.SecretFrom,
+		Fingerprint: env.Fingerprint,
+	}, nil
+}
+
+// Credentials returns an API token when the repository's auth id is a
+// token, else password (ticket) credentials. A missing secret is an error
+// naming the variables to set.
+func (p *PBS) Credentials() (auth.Credentials, error) {
+	env := auth.PBSEnvironment{Repository: &p.Repository, Secret: p.Secret, SecretFrom: p.SecretFrom}
+	return env.Credentials()
+}
+
+// Client returns a client for the repository's server with the
+// credentials and the pinned fingerprint; opts come last and may add to
+// them.
+func (p *PBS) Client(opts ...pbs.Option) (*pbs.Client, error) {
+	creds, err := p.Credentials()
+	if err != nil {
+		return nil, err
+	}
+	all := []pbs.Option{pbs.WithCredentials(creds), pbs.WithUserAgent("proxkit-examples")}
+	if p.Fingerprint != nil {
+		all = append(all, pbs.WithFingerprint(*p.Fingerprint))
+	}
+	return pbs.NewClient(p.Repository.BaseURL(), append(all, opts...)...)
+}
+
+// Datastore is the repository's datastore name.
+func (p *PBS) Datastore() string { return p.Repository.Datastore }
+
+// hide returns lookup without the variables in names, for flags that
+// replace them.
+func hide(lookup auth.LookupEnv, names ...string) auth.LookupEnv {
+	if len(names) == 0 {
+		return lookup
+	}
+	return func(key string) (string, bool) {
+		for _, n := range names {
+			if key == n {
+				return "", false
+			}
+		}
+		return lookup(key)
+	}
+}
