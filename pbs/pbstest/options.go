@@ -1,0 +1,173 @@
+package pbstest
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/proxkit/proxkit/auth"
+	"github.com/proxkit/proxkit/internal/mockcore"
+)
+
+// DefaultDatastore is the name of the datastore every server starts with.
+const DefaultDatastore = "store1"
+
+// Version, release and repository id GET /version reports by default. The
+// mock follows PBS 3.3+ in its role and privilege tables (spec 5.2, 5.3).
+const (
+	DefaultVersion = "3.4.1"
+	DefaultRelease = "1"
+	DefaultRepoID  = "0000000000000000000000000000000000000000"
+)
+
+// Option configures Start and NewServer. Options can fail: a bad value
+// makes Start return an error instead of a half-configured server.
+type Option func(*config) error
+
+type config struct {
+	addr         string
+	stateDir     string
+	clock        func() time.Time
+	datastores   []string
+	rootPassword auth.Secret
+	authDelay    time.Duration
+	deniedDelay  time.Duration
+	legacyDelete bool
+	version      [3]string
+	errorLog     *log.Logger
+
+	admin    adminOptions
+	protocol protocolOptions
+}
+
+func defaultConfig() config {
+	return config{
+		datastores: []string{DefaultDatastore},
+		version:    [3]string{DefaultVersion, DefaultRelease, DefaultRepoID},
+	}
+}
+
+// WithListenAddr makes the server listen on addr ("127.0.0.1:8007";
+// default "127.0.0.1:0", a free loopback port). Server.URL has the port
+// actually bound.
+func WithListenAddr(addr string) Option {
+	return func(c *config) error {
+		if addr == "" {
+			return errors.New("pbstest: WithListenAddr: empty address")
+		}
+		c.addr = addr
+		return nil
+	}
+}
+
+// WithStateDir keeps the datastores in dir/<name> instead of a temporary
+// directory that Close removes. An existing datastore there is opened, not
+// recreated, so backups survive a restart; users, tokens and ACLs always
+// start fresh.
+func WithStateDir(dir string) Option {
+	return func(c *config) error {
+		if dir == "" {
+			return errors.New("pbstest: WithStateDir: empty directory")
+		}
+		c.stateDir = dir
+		return nil
+	}
+}
+
+// WithClock makes now the server's notion of the current time: ticket
+// ages, token and user expiry, backup times. The default is time.Now.
+// Pass a controllable clock to test expiry without sleeping.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("pbstest: WithClock: nil clock")
+		}
+		c.clock = now
+		return nil
+	}
+}
+
+// WithDatastore adds another datastore (besides "store1"). Names follow
+// PBS's rules for datastore names (a safe id of 3 to 32 characters).
+func WithDatastore(name string) Option {
+	return func(c *config) error {
+		if err := validStoreName(name); err != nil {
+			return err
+		}
+		for _, have := range c.datastores {
+			if have == name {
+				return fmt.Errorf("pbstest: WithDatastore: datastore %q given twice", name)
+			}
+		}
+		c.datastores = append(c.datastores, name)
+		return nil
+	}
+}
+
+// WithRootPassword lets root@pam log in with a ticket (POST
+// /access/ticket) using this password. Without it root@pam has no password
+// and only the admin token works.
+func WithRootPassword(password auth.Secret) Option {
+	return func(c *config) error {
+		if password.IsZero() {
+			return errors.New("pbstest: WithRootPassword: empty password")
+		}
+		c.rootPassword = password
+		return nil
+	}
+}
+
+// WithRealDelays makes the server hold back answers as the real one does:
+// 401 replies until about 3 seconds after the request arrived, endpoint
+// 403 replies for 500 ms. Off by default, so tests stay fast.
+func WithRealDelays() Option {
+	return func(c *config) error {
+		c.authDelay = mockcore.RealAuthFailureDelay
+		c.deniedDelay = mockcore.RealPBSForbiddenDelay
+		return nil
+	}
+}
+
+// WithLegacyDeletion reproduces PBS 3.2.4's deletion semantics (spec 7):
+// deleting a user removes only the user, leaving its tokens, their secrets
+// and all ACL entries dormant (they work again if the user is re-created);
+// deleting a token keeps its ACL entries. The default is the clean variant
+// of newer servers, which removes all of it.
+func WithLegacyDeletion() Option {
+	return func(c *config) error {
+		c.legacyDelete = true
+		return nil
+	}
+}
+
+// WithVersion sets what GET /version reports.
+func WithVersion(version, release, repoid string) Option {
+	return func(c *config) error {
+		if version == "" {
+			return errors.New("pbstest: WithVersion: empty version")
+		}
+		c.version = [3]string{version, release, repoid}
+		return nil
+	}
+}
+
+// WithErrorLog receives the HTTP server's own messages (TLS handshake
+// failures of clients that reject the certificate, handler panics). They
+// are discarded by default, because tests provoke them on purpose.
+func WithErrorLog(l *log.Logger) Option {
+	return func(c *config) error {
+		c.errorLog = l
+		return nil
+	}
+}
+
+// validStoreName applies PBS's datastore name schema: a safe id
+// ([A-Za-z0-9_][A-Za-z0-9._-]*) of 3 to 32 characters.
+func validStoreName(name string) error {
+	// A token name is exactly a safe id, so its parser checks the syntax.
+	if _, err := auth.ParseTokenName(name); err != nil || len(name) < 3 || len(name) > 32 {
+		return fmt.Errorf("pbstest: invalid datastore name %q (3 to 32 letters, digits, '_', '.', '-', not starting with '.' or '-')", name)
+	}
+	return nil
+}
