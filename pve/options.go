@@ -1,0 +1,124 @@
+package pve
+
+import (
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/proxkit/proxkit/auth"
+	"github.com/proxkit/proxkit/internal/clientcfg"
+)
+
+// Option configures NewClient. Options can fail: a bad value makes
+// NewClient return an error instead of a half-configured client.
+type Option func(*settings) error
+
+// settings is what the options set, shared with package pbs's options.
+type settings = clientcfg.Settings
+
+// RetryPolicy says how often idempotent requests (GET, HEAD) are tried on
+// connection errors and 5xx answers, with jittered exponential backoff
+// between MinBackoff and MaxBackoff. 4xx answers are never retried. Zero
+// fields mean the defaults (3 attempts, 250ms, 5s).
+type RetryPolicy struct {
+	MaxAttempts int           // total attempts including the first
+	MinBackoff  time.Duration // first backoff
+	MaxBackoff  time.Duration // cap on any backoff
+}
+
+// WithCredentials authenticates every request: an auth.Token (API token,
+// sent as "PVEAPIToken=ID=SECRET") or the *auth.Ticket of
+// auth.NewTicketCredentials (password login with CSRF token).
+func WithCredentials(c auth.Credentials) Option {
+	return func(s *settings) error {
+		if c == nil {
+			return errors.New("pve: WithCredentials: nil credentials")
+		}
+		s.Credentials = c
+		return nil
+	}
+}
+
+// WithToken is WithCredentials for an API token given as id and secret.
+func WithToken(id auth.Authid, secret auth.Secret) Option {
+	return func(s *settings) error {
+		tok, err := auth.NewToken(id, secret)
+		if err != nil {
+			return err
+		}
+		s.Credentials = tok
+		return nil
+	}
+}
+
+// WithFingerprint accepts exactly the server certificate with this SHA-256
+// fingerprint (as PVE_FINGERPRINT does), whoever signed it.
+func WithFingerprint(fp auth.Fingerprint) Option {
+	return func(s *settings) error {
+		if fp.IsZero() {
+			return errors.New("pve: WithFingerprint: zero fingerprint")
+		}
+		s.Fingerprint = &fp
+		return nil
+	}
+}
+
+// WithRootCAs verifies the server certificate against pool instead of the
+// system roots.
+func WithRootCAs(pool *x509.CertPool) Option {
+	return func(s *settings) error {
+		if pool == nil {
+			return errors.New("pve: WithRootCAs: nil pool")
+		}
+		s.RootCAs = pool
+		return nil
+	}
+}
+
+// WithInsecureSkipVerify turns off certificate verification altogether.
+// Anyone on the network path can then read the secrets sent; prefer
+// WithFingerprint.
+func WithInsecureSkipVerify() Option {
+	return func(s *settings) error {
+		s.Insecure = true
+		return nil
+	}
+}
+
+// WithHTTPClient sends requests through hc, used as is. It excludes the TLS
+// options, which belong to hc's transport then.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(s *settings) error {
+		if hc == nil {
+			return errors.New("pve: WithHTTPClient: nil client")
+		}
+		s.HTTPClient = hc
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header (default "proxkit").
+func WithUserAgent(ua string) Option {
+	return func(s *settings) error {
+		s.UserAgent = ua
+		return nil
+	}
+}
+
+// WithRetryPolicy replaces the default retry policy.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(s *settings) error {
+		return s.SetRetry(clientcfg.RetryPolicy(p))
+	}
+}
+
+// WithLogger receives a debug record per request and a warning per retry.
+// Secrets, headers and bodies are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) error {
+		s.Logger = l
+		return nil
+	}
+}
