@@ -230,6 +230,10 @@ func TestPVEFromEnvironmentAndFlags(t *testing.T) {
 	tok, err := p.Credentials()
 	require.NoError(t, err)
 	assert.IsType(t, auth.Token{}, tok)
+	c, err := p.Client()
+	require.NoError(t, err)
+	assert.Equal(t, "https://pve.example.com:8006", c.BaseURL())
+	assert.Equal(t, "automation@pve!ci", c.AuthID().String())
 
 	p, err = loadPVE(t, []string{"--url", "https://10.1.1.1:8443", "--authid", "root@pam"}, env)
 	require.NoError(t, err)

@@ -10,6 +10,9 @@ import (
 	"github.com/proxkit/proxkit/pbs"
 )
 
+// userAgent identifies the example programs to the servers.
+const userAgent = "proxkit-examples"
+
 // PBSFlags are the --repository and --fingerprint flags of a PBS program.
 type PBSFlags struct {
 	repository  string
@@ -102,7 +105,7 @@ func (p *PBS) Client(opts ...pbs.Option) (*pbs.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := []pbs.Option{pbs.WithCredentials(creds), pbs.WithUserAgent("proxkit-examples")}
+	all := []pbs.Option{pbs.WithCredentials(creds), pbs.WithUserAgent(userAgent)}
 	if p.Fingerprint != nil {
 		all = append(all, pbs.WithFingerprint(*p.Fingerprint))
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/proxkit/proxkit/auth"
+	"github.com/proxkit/proxkit/pve"
 )
 
 // PVEFlags are the --url, --authid and --fingerprint flags of a PVE program.
@@ -108,4 +109,18 @@ func (f *PVEFlags) Load(ctx context.Context, app *App) (*PVE, error) {
 func (p *PVE) Credentials() (auth.Credentials, error) {
 	env := auth.PVEEnvironment{BaseURL: p.BaseURL, AuthID: p.AuthID, Secret: p.Secret, SecretFrom: p.SecretFrom}
 	return env.Credentials()
+}
+
+// Client returns a client for the PVE server with the credentials and the
+// pinned fingerprint; opts come last and may add to them.
+func (p *PVE) Client(opts ...pve.Option) (*pve.Client, error) {
+	creds, err := p.Credentials()
+	if err != nil {
+		return nil, err
+	}
+	all := []pve.Option{pve.WithCredentials(creds), pve.WithUserAgent(userAgent)}
+	if p.Fingerprint != nil {
+		all = append(all, pve.WithFingerprint(*p.Fingerprint))
+	}
+	return pve.NewClient(p.BaseURL, append(all, opts...)...)
 }

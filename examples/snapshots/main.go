@@ -1,0 +1,149 @@
+// Command snapshots lists the snapshots of a PBS datastore namespace, or
+// of one group, oldest first within each group:
+//
+//	snapshots [--repository R] [--ns NS] [--output-format text|json] [GROUP]
+//
+// GROUP is "TYPE/ID" (e.g. host/web01). The repository, secret and
+// fingerprint come from the flags or PBS_REPOSITORY, PBS_PASSWORD (and its
+// _FD, _FILE, _CMD forms) and PBS_FINGERPRINT. Text output is one line per
+// snapshot (snapshot, size, last verification, protection, files) and a
+// count; json is an array of objects.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/proxkit/proxkit/datastore"
+	"github.com/proxkit/proxkit/examples/internal/cli"
+	"github.com/proxkit/proxkit/pbs"
+)
+
+func main() { cli.Main("snapshots", run) }
+
+func run(ctx context.Context, app *cli.App) error {
+	fs := app.FlagSet("[--repository R] [--ns NS] [--output-format text|json] [GROUP]")
+	repoFlags := cli.AddPBSFlags(fs)
+	nsFlag := fs.String("ns", "", "namespace a/b/c (default: the root namespace)")
+	format := fs.String("output-format", "text", "text or json")
+	if err := app.Parse(fs); err != nil {
+		return err
+	}
+	args, err := cli.Args(fs, 0, 1)
+	if err != nil {
+		return err
+	}
+	if *format != "text" && *format != "json" {
+		return cli.Usagef("--output-format: want text or json, got %q", *format)
+	}
+	ns, err := datastore.ParseNamespace(*nsFlag)
+	if err != nil {
+		return cli.Usagef("--ns: %v", err)
+	}
+	var filter pbs.SnapshotFilter
+	if len(args) == 1 {
+		g, err := datastore.ParseGroup(args[0])
+		if err != nil {
+			return cli.Usagef("group: %v", err)
+		}
+		filter = pbs.SnapshotFilter{Type: g.Type, ID: g.ID}
+	}
+	target, err := repoFlags.Load(ctx, app)
+	if err != nil {
+		return err
+	}
+	client, err := target.Client()
+	if err != nil {
+		return err
+	}
+	snaps, err := client.Datastore.ListSnapshots(ctx, target.Datastore(), ns, filter)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writeJSON(app.Stdout, snaps)
+	}
+	return writeText(app.Stdout, snaps)
+}
+
+// snapshotJSON is the json output of one snapshot.
+type snapshotJSON struct {
+	Snapshot  string   `json:"snapshot"`
+	Size      *uint64  `json:"size,omitempty"`
+	Verify    string   `json:"verify,omitempty"`
+	Protected bool     `json:"protected"`
+	Owner     string   `json:"owner,omitempty"`
+	Comment   string   `json:"comment,omitempty"`
+	Files     []string `json:"files"`
+}
+
+func writeJSON(w io.Writer, snaps []pbs.SnapshotInfo) error {
+	out := make([]snapshotJSON, 0, len(snaps))
+	for _, s := range snaps {
+		j := snapshotJSON{
+			Snapshot:  s.Snapshot.String(),
+			Size:      s.Size,
+			Verify:    verifyState(s),
+			Protected: s.Protected,
+			Comment:   s.Comment,
+			Files:     fileNames(s),
+		}
+		if !s.Owner.IsZero() {
+			j.Owner = s.Owner.String()
+		}
+		out = append(out, j)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+func writeText(w io.Writer, snaps []pbs.SnapshotInfo) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range snaps {
+		size := "-"
+		if s.Size != nil {
+			size = cli.Bytes(int64(*s.Size))
+		}
+		verify := verifyState(s)
+		if verify == "" {
+			verify = "unverified"
+		}
+		prot := ""
+		if s.Protected {
+			prot = "protected"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Snapshot, size, verify, prot, strings.Join(fileNames(s), " "))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	noun := "snapshots"
+	if len(snaps) == 1 {
+		noun = "snapshot"
+	}
+	_, err := fmt.Fprintf(w, "%d %s\n", len(snaps), noun)
+	return err
+}
+
+func verifyState(s pbs.SnapshotInfo) string {
+	if s.Verification == nil {
+		return ""
+	}
+	return string(s.Verification.State)
+}
+
+func fileNames(s pbs.SnapshotInfo) []string {
+	names := make([]string, 0, len(s.Files))
+	for _, f := range s.Files {
+		names = append(names, f.Filename)
+	}
+	return names
+}
