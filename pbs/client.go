@@ -18,6 +18,7 @@ type Client struct {
 
 	api      *httpapi.Client
 	settings settings // kept for backup and reader sessions, which dial their own connections
+	target   Target   // datastore and namespace of NewClientFrom*
 }
 
 // NewClient returns a client for the server at baseURL ("https://host",

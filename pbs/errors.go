@@ -23,6 +23,9 @@ var (
 	ErrMalformedResponse = httpapi.ErrMalformedResponse
 	// ErrResponseTooLarge: an answer exceeded the size limit.
 	ErrResponseTooLarge = httpapi.ErrResponseTooLarge
+	// ErrInvalidRequest: a call refused before anything was sent, such as
+	// a user id where a token method needs an API token id.
+	ErrInvalidRequest = httpapi.ErrInvalidRequest
 )
 
 // Error is an error answer of the server. It never contains secrets.

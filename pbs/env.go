@@ -1,0 +1,89 @@
+package pbs
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/proxkit/proxkit/auth"
+	"github.com/proxkit/proxkit/datastore"
+)
+
+// Target is what a repository or pbs-config.json points a client at
+// besides the server: the datastore and namespace to work in.
+type Target struct {
+	// Datastore is the datastore name ("" for clients from NewClient).
+	Datastore string
+	// Namespace is the namespace, the root namespace when unset.
+	Namespace datastore.Namespace
+}
+
+// NewClientFromRepository returns a client for the server of repository r
+// (a parsed proxmox-backup-client repository string), authenticated as
+// its auth id with secret: an API token secret for token ids, a password
+// (ticket login) for user ids. Target().Datastore is the repository's
+// datastore. opts are applied after the derived ones, so they can add or
+// override settings (a fingerprint, a logger).
+func NewClientFromRepository(r auth.Repository, secret auth.Secret, opts ...Option) (*Client, error) {
+	env := &auth.PBSEnvironment{Repository: &r, Secret: secret}
+	return NewClientFromEnvironment(env, opts...)
+}
+
+// NewClientFromEnvironment returns a client as proxmox-backup-client
+// configures itself from PBS_REPOSITORY, PBS_PASSWORD (or its _FD, _FILE,
+// _CMD variants) and PBS_FINGERPRINT, loaded with auth.LoadPBSEnvironment.
+// The repository is required; a missing secret fails here, not on the
+// first request. opts are applied after the derived ones.
+func NewClientFromEnvironment(env *auth.PBSEnvironment, opts ...Option) (*Client, error) {
+	if env == nil || env.Repository == nil {
+		return nil, fmt.Errorf("pbs: no repository (set %s): %w", auth.EnvPBSRepository, ErrInvalidRequest)
+	}
+	creds, err := env.Credentials()
+	if err != nil {
+		return nil, fmt.Errorf("pbs: %w", err)
+	}
+	base := []Option{WithCredentials(creds)}
+	if env.Fingerprint != nil {
+		base = append(base, WithFingerprint(*env.Fingerprint))
+	}
+	c, err := NewClient(env.Repository.BaseURL(), append(base, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	c.target = Target{Datastore: env.Repository.Datastore}
+	return c, nil
+}
+
+// NewClientFromConfig returns a client for a pbs-config.json as hosting
+// providers hand it out (auth.ReadPBSConfig): base URL, auth id and
+// secret, the optional fingerprint, and datastore and namespace as
+// Target(). opts are applied after the derived ones.
+func NewClientFromConfig(cfg *auth.PBSConfig, opts ...Option) (*Client, error) {
+	if cfg == nil {
+		return nil, errors.New("pbs: NewClientFromConfig: nil config")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("pbs: %w", err)
+	}
+	ns, err := datastore.ParseNamespace(cfg.Namespace)
+	if err != nil {
+		return nil, fmt.Errorf("pbs: config namespace: %w", err)
+	}
+	creds, err := cfg.Credentials()
+	if err != nil {
+		return nil, fmt.Errorf("pbs: %w", err)
+	}
+	base := []Option{WithCredentials(creds)}
+	if cfg.Fingerprint != nil {
+		base = append(base, WithFingerprint(*cfg.Fingerprint))
+	}
+	c, err := NewClient(cfg.BaseURL, append(base, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	c.target = Target{Datastore: cfg.Datastore, Namespace: ns}
+	return c, nil
+}
+
+// Target returns the datastore and namespace of the repository or config
+// the client was built from (zero for NewClient).
+func (c *Client) Target() Target { return c.target }

@@ -1,0 +1,216 @@
+package pbstest
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/proxkit/proxkit/auth"
+	"github.com/proxkit/proxkit/internal/mockcore"
+)
+
+// tokenParams reads the parameters of a /access/users/{userid}/token/
+// {token-name} method and returns the full token id.
+func (s *Server) tokenParams(w http.ResponseWriter, r *http.Request, allowed ...string) (*mockcore.Params, auth.Authid, bool) {
+	p, user, ok := s.pathUserParams(w, r, allowed...)
+	if !ok {
+		return nil, auth.Authid{}, false
+	}
+	name, nameOK := readTokenName(p, "token-name")
+	var id auth.Authid
+	if !user.IsZero() && nameOK {
+		var err error
+		if id, err = auth.NewTokenID(user, name); err != nil {
+			p.Fail("token-name", msgPattern)
+		}
+	}
+	return p, id, true
+}
+
+// handleListTokens is GET /access/users/{userid}/token.
+func (s *Server) handleListTokens(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.authenticate(w, r)
+	if !ok || !s.requireAuditOrSelf(w, r, id) {
+		return
+	}
+	p, user, ok := s.pathUserParams(w, r)
+	if !ok {
+		return
+	}
+	if err := p.Err(); err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := []tokenJSON{}
+	for _, t := range s.sortedTokensLocked(user) {
+		j := t.json()
+		j.TokenName = string(t.id.TokenName())
+		list = append(list, j)
+	}
+	s.reply(w, list, map[string]any{"digest": s.userDigestLocked()})
+}
+
+// handleReadToken is GET /access/users/{userid}/token/{token-name}.
+func (s *Server) handleReadToken(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.authenticate(w, r)
+	if !ok || !s.requireAuditOrSelf(w, r, id) {
+		return
+	}
+	p, tid, ok := s.tokenParams(w, r)
+	if !ok {
+		return
+	}
+	if err := p.Err(); err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, found := s.tokens[tid]
+	if !found {
+		mockcore.WritePBSError(w, http.StatusBadRequest, "no such token '"+tid.String()+"'")
+		return
+	}
+	s.reply(w, t.json(), map[string]any{"digest": s.userDigestLocked()})
+}
+
+// tokenSecretJSON is the answer of token creation and regeneration.
+type tokenSecretJSON struct {
+	Tokenid string `json:"tokenid"`
+	Value   string `json:"value"`
+}
+
+// handleCreateToken is POST /access/users/{userid}/token/{token-name}:
+// the secret is generated as PBS does (a random UUID), stored hashed and
+// returned in this answer only. enable and expire are stored exactly as
+// given, as PBS does on creation.
+func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.authenticate(w, r)
+	if !ok || !s.requireModifyOrSelf(w, r, id) {
+		return
+	}
+	p, tid, ok := s.tokenParams(w, r, "comment", "enable", "expire", "digest")
+	if !ok {
+		return
+	}
+	t := &tokenRecord{id: tid}
+	if v, ok := readComment(p, "comment"); ok {
+		t.comment = *v
+	}
+	if v, ok := readBool(p, "enable"); ok {
+		t.enable = v
+	}
+	if v, ok := readExpire(p, "expire"); ok {
+		t.expire = v
+	}
+	digest, _ := readDigest(p)
+	if err := p.Err(); err != nil {
+		s.fail(w, err)
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.checkDigest(w, digest, s.userDigestLocked()) {
+		return
+	}
+	if _, exists := s.tokens[tid]; exists {
+		mockcore.WritePBSError(w, http.StatusBadRequest,
+			"token '"+string(tid.TokenName())+"' for user '"+tid.User().String()+"' already exists.")
+		return
+	}
+	secret := mockcore.NewTokenSecret()
+	s.secrets.Set(tid, secret)
+	s.tokens[tid] = t
+	s.reply(w, tokenSecretJSON{Tokenid: tid.String(), Value: secret}, nil)
+}
+
+// handleUpdateToken is PUT /access/users/{userid}/token/{token-name},
+// with the newer servers' "regenerate" (answering {tokenid, value}) and
+// "delete" (only "comment").
+func (s *Server) handleUpdateToken(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.authenticate(w, r)
+	if !ok || !s.requireModifyOrSelf(w, r, id) {
+		return
+	}
+	p, tid, ok := s.tokenParams(w, r, "comment", "enable", "expire", "regenerate", "delete", "digest")
+	if !ok {
+		return
+	}
+	comment, setComment := readComment(p, "comment")
+	enable, setEnable := readBool(p, "enable")
+	expire, setExpire := readExpire(p, "expire")
+	regenerate := p.BoolOr("regenerate", false)
+	del, _ := readDeleteList(p, "comment")
+	digest, _ := readDigest(p)
+	if err := p.Err(); err != nil {
+		s.fail(w, err)
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.checkDigest(w, digest, s.userDigestLocked()) {
+		return
+	}
+	t, found := s.tokens[tid]
+	if !found {
+		mockcore.WritePBSError(w, http.StatusBadRequest, "no such token '"+tid.String()+"'")
+		return
+	}
+	if len(del) > 0 {
+		t.comment = ""
+	}
+	if setComment {
+		t.comment = strings.TrimSpace(*comment)
+	}
+	if setEnable {
+		t.enable = storedEnable(*enable)
+	}
+	if setExpire {
+		t.expire = storedExpire(*expire)
+	}
+	if !regenerate {
+		s.reply(w, nil, nil)
+		return
+	}
+	secret := mockcore.NewTokenSecret()
+	s.secrets.Set(tid, secret)
+	s.reply(w, tokenSecretJSON{Tokenid: tid.String(), Value: secret}, nil)
+}
+
+// handleDeleteToken is DELETE /access/users/{userid}/token/{token-name}.
+// It removes the token's ACL entries too, unless WithLegacyDeletion.
+func (s *Server) handleDeleteToken(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.authenticate(w, r)
+	if !ok || !s.requireModifyOrSelf(w, r, id) {
+		return
+	}
+	p, tid, ok := s.tokenParams(w, r, "digest")
+	if !ok {
+		return
+	}
+	digest, _ := readDigest(p)
+	if err := p.Err(); err != nil {
+		s.fail(w, err)
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.checkDigest(w, digest, s.userDigestLocked()) {
+		return
+	}
+	if _, found := s.tokens[tid]; !found {
+		mockcore.WritePBSError(w, http.StatusBadRequest,
+			"token '"+string(tid.TokenName())+"' of user '"+tid.User().String()+"' does not exist.")
+		return
+	}
+	delete(s.tokens, tid)
+	s.secrets.Delete(tid)
+	if !s.cfg.legacyDelete {
+		s.policy.RemoveToken(tid)
+	}
+	s.reply(w, nil, nil)
+}

@@ -1,0 +1,326 @@
+package pbstest
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/proxkit/proxkit/auth"
+	"github.com/proxkit/proxkit/auth/acl"
+	"github.com/proxkit/proxkit/internal/mockcore"
+)
+
+// ACL path of the user and token endpoints' privilege checks.
+const usersACLPath = "/access/users"
+
+// userParamOK is PBS's Permission::UserParam("userid"): the caller's auth
+// id is the user named in the path. A token never is, so tokens manage
+// nothing through this rule.
+func userParamOK(id auth.Authid, r *http.Request) bool {
+	return !id.IsToken() && id.String() == r.PathValue("userid")
+}
+
+// requireModifyOrSelf is Or(Privilege(/access/users, Permissions.Modify),
+// UserParam("userid")).
+func (s *Server) requireModifyOrSelf(w http.ResponseWriter, r *http.Request, id auth.Authid) bool {
+	if userParamOK(id, r) {
+		return true
+	}
+	return s.requirePrivs(w, r, id, usersACLPath, acl.PrivPermissionsModify)
+}
+
+// requireAuditOrSelf is Or(Privilege(/access/users, Sys.Audit),
+// UserParam("userid")).
+func (s *Server) requireAuditOrSelf(w http.ResponseWriter, r *http.Request, id auth.Authid) bool {
+	if userParamOK(id, r) {
+		return true
+	}
+	return s.requirePrivs(w, r, id, usersACLPath, acl.PrivSysAudit)
+}
+
+// pathUserParams reads the parameters of a /access/users/{userid}...
+// method, with the path's userid (and token-name) merged in as PBS does,
+// checked by their schemas.
+func (s *Server) pathUserParams(w http.ResponseWriter, r *http.Request, allowed ...string) (*mockcore.Params, auth.Userid, bool) {
+	p, ok := s.params(w, r)
+	if !ok {
+		return nil, auth.Userid{}, false
+	}
+	p.SetPath("userid", r.PathValue("userid"))
+	allowed = append(allowed, "userid")
+	if tn := r.PathValue("tokenname"); tn != "" {
+		p.SetPath("token-name", tn)
+		allowed = append(allowed, "token-name")
+	}
+	p.RejectUnknown(allowed...)
+	user, _ := readUserid(p, "userid")
+	return p, user, true
+}
+
+// checkDigest compares a given "digest" parameter with the current one
+// and writes PBS's 400 when they differ. An absent digest passes.
+func (s *Server) checkDigest(w http.ResponseWriter, given, current string) bool {
+	if given != "" && given != current {
+		mockcore.WritePBSError(w, http.StatusBadRequest, mockcore.PBSMsgModified)
+		return false
+	}
+	return true
+}
+
+// handleListUsers is GET /access/users: everybody, or with Sys.Audit on
+// /access/users only the caller's own user (a token's owner).
+func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	p, ok := s.params(w, r)
+	if !ok {
+		return
+	}
+	p.RejectUnknown("include_tokens")
+	withTokens := p.BoolOr("include_tokens", false)
+	if err := p.Err(); err != nil {
+		s.fail(w, err)
+		return
+	}
+	all := s.privileges(id, usersACLPath).Has(acl.PrivSysAudit)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := []userJSON{}
+	for _, u := range s.sortedUsersLocked() {
+		if !all && u.id != id.User() {
+			continue
+		}
+		j := u.json()
+		if withTokens {
+			for _, t := range s.sortedTokensLocked(u.id) {
+				j.Tokens = append(j.Tokens, t.json())
+			}
+		}
+		list = append(list, j)
+	}
+	s.reply(w, list, map[string]any{"digest": s.userDigestLocked()})
+}
+
+// handleReadUser is GET /access/users/{userid}.
+func (s *Server) handleReadUser(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.authenticate(w, r)
+	if !ok || !s.requireAuditOrSelf(w, r, id) {
+		return
+	}
+	p, user, ok := s.pathUserParams(w, r)
+	if !ok {
+		return
+	}
+	if err := p.Err(); err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, found := s.users[user]
+	if !found {
+		mockcore.WritePBSError(w, http.StatusBadRequest, "no such user '"+user.String()+"'")
+		return
+	}
+	s.reply(w, u.json(), map[string]any{"digest": s.userDigestLocked()})
+}
+
+// handleCreateUser is POST /access/users (needs Permissions.Modify on
+// /access/users).
+func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.authenticate(w, r)
+	if !ok || !s.requirePrivs(w, r, id, usersACLPath, acl.PrivPermissionsModify) {
+		return
+	}
+	p, ok := s.params(w, r)
+	if !ok {
+		return
+	}
+	p.RejectUnknown("userid", "comment", "enable", "expire", "firstname", "lastname", "email", "password")
+	p.Require("userid")
+	u := &userRecord{}
+	u.id, _ = readUserid(p, "userid")
+	if v, ok := readComment(p, "comment"); ok {
+		u.comment = *v
+	}
+	if v, ok := readBool(p, "enable"); ok {
+		u.enable = v
+	}
+	if v, ok := readExpire(p, "expire"); ok {
+		u.expire = v
+	}
+	for name, dst := range map[string]*string{"firstname": &u.firstname, "lastname": &u.lastname, "email": &u.email} {
+		if v, ok := readNameField(p, name); ok {
+			*dst = *v
+		}
+	}
+	password, hasPassword := readPassword(p, "password")
+	if err := p.Err(); err != nil {
+		s.fail(w, err)
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, exists := s.users[u.id]; exists {
+		mockcore.WritePBSError(w, http.StatusBadRequest, "user '"+u.id.String()+"' already exists.")
+		return
+	}
+	realm := string(u.id.Realm())
+	if realm != "pam" && realm != "pbs" {
+		mockcore.WritePBSError(w, http.StatusBadRequest, "unknown realm '"+realm+"'")
+		return
+	}
+	s.users[u.id] = u
+	// PBS saves the user before it looks at the password, so a refused
+	// password leaves the user created.
+	if hasPassword {
+		if realm == "pam" && !s.isSuperuser(id) {
+			mockcore.WritePBSError(w, http.StatusBadRequest, "only superuser can edit pam credentials!")
+			return
+		}
+		s.passwords.Set(u.id.Authid(), password)
+	}
+	s.reply(w, nil, nil)
+}
+
+// userDeletable are the properties PUT /access/users/{userid} can delete.
+var userDeletable = []string{"comment", "firstname", "lastname", "email"}
+
+// handleUpdateUser is PUT /access/users/{userid}. The password parameter
+// is accepted and ignored, as newer servers do (they want PUT
+// /access/password).
+func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.authenticate(w, r)
+	if !ok || !s.requireModifyOrSelf(w, r, id) {
+		return
+	}
+	p, user, ok := s.pathUserParams(w, r, "comment", "enable", "expire", "firstname", "lastname", "email", "password", "delete", "digest")
+	if !ok {
+		return
+	}
+	comment, setComment := readComment(p, "comment")
+	enable, setEnable := readBool(p, "enable")
+	expire, setExpire := readExpire(p, "expire")
+	names := map[string]*string{}
+	for _, n := range []string{"firstname", "lastname", "email"} {
+		// The schema's 2-character minimum applies here too, so these
+		// fields are removed with "delete", never with "".
+		if v, ok := readNameField(p, n); ok {
+			names[n] = v
+		}
+	}
+	_, _ = readPassword(p, "password")
+	del, _ := readDeleteList(p, userDeletable...)
+	digest, _ := readDigest(p)
+	if err := p.Err(); err != nil {
+		s.fail(w, err)
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.checkDigest(w, digest, s.userDigestLocked()) {
+		return
+	}
+	u, found := s.users[user]
+	if !found {
+		mockcore.WritePBSError(w, http.StatusBadRequest, "no such user '"+user.String()+"'")
+		return
+	}
+	for _, d := range del {
+		switch d {
+		case "comment":
+			u.comment = ""
+		case "firstname":
+			u.firstname = ""
+		case "lastname":
+			u.lastname = ""
+		case "email":
+			u.email = ""
+		}
+	}
+	if setComment {
+		u.comment = strings.TrimSpace(*comment)
+	}
+	if setEnable {
+		u.enable = storedEnable(*enable)
+	}
+	if setExpire {
+		u.expire = storedExpire(*expire)
+	}
+	if v, ok := names["firstname"]; ok {
+		u.firstname = *v
+	}
+	if v, ok := names["lastname"]; ok {
+		u.lastname = *v
+	}
+	if v, ok := names["email"]; ok {
+		u.email = *v
+	}
+	s.reply(w, nil, nil)
+}
+
+// storedEnable is how PBS's updates store "enable": true as unset.
+func storedEnable(enable bool) *bool {
+	if enable {
+		return nil
+	}
+	return &enable
+}
+
+// storedExpire is how PBS's updates store "expire": 0 as unset.
+func storedExpire(expire int64) *int64 {
+	if expire > 0 {
+		return &expire
+	}
+	return nil
+}
+
+// handleDeleteUser is DELETE /access/users/{userid}. By default it also
+// removes the user's tokens, their secrets and every ACL entry of the user
+// and its tokens (the clean variant); WithLegacyDeletion keeps them, as
+// PBS 3.2.4 does. root@pam comes back at once: PBS adds it whenever it
+// reads a user.cfg that lacks it.
+func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.authenticate(w, r)
+	if !ok || !s.requireModifyOrSelf(w, r, id) {
+		return
+	}
+	p, user, ok := s.pathUserParams(w, r, "digest")
+	if !ok {
+		return
+	}
+	digest, _ := readDigest(p)
+	if err := p.Err(); err != nil {
+		s.fail(w, err)
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.checkDigest(w, digest, s.userDigestLocked()) {
+		return
+	}
+	if _, found := s.users[user]; !found {
+		mockcore.WritePBSError(w, http.StatusBadRequest, "user '"+user.String()+"' does not exist.")
+		return
+	}
+	delete(s.users, user)
+	s.passwords.Delete(user.Authid())
+	if !s.cfg.legacyDelete {
+		for tid := range s.tokens {
+			if tid.User() == user {
+				delete(s.tokens, tid)
+			}
+		}
+		s.secrets.DeleteFunc(func(a auth.Authid) bool { return a.User() == user })
+		s.policy.RemoveUser(user)
+	}
+	if user == auth.RootUserid {
+		s.users[user] = newRootUser()
+	}
+	s.reply(w, nil, nil)
+}
