@@ -1,0 +1,51 @@
+package exampletest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/proxkit/proxkit/auth"
+	"github.com/proxkit/proxkit/examples/internal/cli"
+	"github.com/proxkit/proxkit/pbs/pbstest"
+)
+
+// RunApp runs an example's run function in-process as program name, with
+// exactly the environment env (nothing of the test process's), stdin and
+// args, and returns what it did.
+func RunApp(t testing.TB, name string, run func(context.Context, *cli.App) error, env map[string]string, stdin io.Reader, args ...string) Result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	app := &cli.App{Name: name, Args: args, Stdin: stdin, Stdout: &stdout, Stderr: &stderr, Lookup: auth.MapEnv(env)}
+	code := app.Run(t.Context(), run)
+	return Result{Code: code, Stdout: stdout.String(), Stderr: stderr.String()}
+}
+
+// PBSRepository is the repository string of srv's datastore for id.
+func PBSRepository(t testing.TB, srv *pbstest.Server, id auth.Authid) string {
+	t.Helper()
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	r, err := auth.ParseRepository(id.String() + "@" + u.Host + ":" + srv.Datastore)
+	require.NoError(t, err)
+	return r.String()
+}
+
+// PBSEnvFor is the PBS_* environment for token tok on srv.
+func PBSEnvFor(t testing.TB, srv *pbstest.Server, tok auth.Token) map[string]string {
+	t.Helper()
+	return map[string]string{
+		auth.EnvPBSRepository:  PBSRepository(t, srv, tok.ID),
+		auth.EnvPBSPassword:    tok.Secret.Reveal(),
+		auth.EnvPBSFingerprint: srv.Fingerprint.String(),
+	}
+}
+
+// PBSEnv is the PBS_* environment for srv's admin token.
+func PBSEnv(t testing.TB, srv *pbstest.Server) map[string]string {
+	return PBSEnvFor(t, srv, srv.AdminToken)
+}
