@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"os"
 	"strconv"
 	"time"
 )
@@ -143,18 +142,11 @@ func idxApplyOptions(opts []IndexWriterOption) (idxWriterConfig, error) {
 // file name into format errors.
 func idxOpenFile[T any](path string, read func(io.ReaderAt, int64) (T, error)) (T, error) {
 	var zero T
-	f, err := os.Open(path)
+	f, size, err := idxOpenLazy(path)
 	if err != nil {
 		return zero, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return zero, err
-	}
-	ix, err := read(f, st.Size())
-	if fe, ok := err.(*FormatError); ok {
-		fe.What += " " + path
-	}
-	return ix, err
+	ix, err := read(f, size)
+	return ix, idxNamePath(err, path)
 }

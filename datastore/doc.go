@@ -14,9 +14,11 @@
 //   - Chunk digests (Digest, ComputeDigest): SHA-256 of the plain data.
 //   - Fixed indexes (.fidx, images) and dynamic indexes (.didx, pxar
 //     archives and catalogs): readers with O(1) and O(log n) offset lookup
-//     (ReadFixedIndex, ReadDynamicIndex), writers (NewFixedIndexWriter,
-//     NewDynamicIndexWriter), and the index checksums the manifest records
-//     (FixedChecksum, DynamicChecksum).
+//     that hold the entries in memory (ReadFixedIndex, ReadDynamicIndex)
+//     or read them on demand through an io.ReaderAt, as PBS maps index
+//     files (NewFixedIndexReader, NewDynamicIndexReader), writers
+//     (NewFixedIndexWriter, NewDynamicIndexWriter), and the index checksums
+//     the manifest records (FixedChecksum, DynamicChecksum).
 //   - The manifest index.json.blob (Manifest, ParseManifest,
 //     DecodeManifestBlob), serialized exactly as PBS writes it, and the
 //     canonical JSON its signature covers (CanonicalJSON, SigningBytes).

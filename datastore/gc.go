@@ -262,27 +262,31 @@ func (s *Store) walkIndexes(ctx context.Context, fn func(path string, digests fu
 	})
 }
 
-// withIndex opens the index at path and hands its digests to fn.
+// withIndex opens the index at path and hands its digests to fn. The
+// digests are read on demand in bounded pieces, so memory does not grow
+// with the index; a read error ends the iteration and is returned once fn
+// is done.
 func (s *Store) withIndex(path string, kind ArchiveType, fn func(string, func(func(Digest) bool), uint64) error) error {
 	var (
-		count   int
 		size    uint64
-		digest  func(int) Digest
+		each    func(yield func(Digest) bool) error
 		closeIx func() error
 		err     error
 	)
 	if kind == ArchiveFixed {
-		var ix *FixedIndex
-		if ix, err = OpenFixedIndex(path); err == nil {
-			count, size, digest, closeIx = ix.Count(), ix.Size(), ix.Digest, ix.Close
+		var ix *FixedIndexReader
+		if ix, err = OpenFixedIndexReader(path); err == nil {
+			size, closeIx = ix.Size(), ix.Close
+			each = func(yield func(Digest) bool) error {
+				return ix.EachDigest(func(_ int, d Digest) bool { return yield(d) })
+			}
 		}
 	} else {
-		var ix *DynamicIndex
-		if ix, err = OpenDynamicIndex(path); err == nil {
-			count, size, closeIx = ix.Count(), ix.Size(), ix.Close
-			digest = func(i int) Digest {
-				_, _, d := ix.Entry(i)
-				return d
+		var ix *DynamicIndexReader
+		if ix, err = OpenDynamicIndexReader(path); err == nil {
+			size, closeIx = ix.Size(), ix.Close
+			each = func(yield func(Digest) bool) error {
+				return ix.EachEntry(func(_ int, _, _ uint64, d Digest) bool { return yield(d) })
 			}
 		}
 	}
@@ -293,13 +297,16 @@ func (s *Store) withIndex(path string, kind ArchiveType, fn func(string, func(fu
 		return storeErr("read index", s.rel(path), err)
 	}
 	defer closeIx()
-	return fn(path, func(yield func(Digest) bool) {
-		for i := range count {
-			if !yield(digest(i)) {
-				return
-			}
+	var readErr error
+	err = fn(path, func(yield func(Digest) bool) {
+		if readErr == nil {
+			readErr = each(yield)
 		}
 	}, size)
+	if err == nil && readErr != nil {
+		err = storeErr("read index", s.rel(path), readErr)
+	}
+	return err
 }
 
 // gcSweep deletes chunk files whose access time is before cutoff and

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"hash"
 	"io"
-	"sort"
 	"strconv"
 	"time"
 )
@@ -23,31 +22,48 @@ const didxEntrySize = 40
 // offsets, O(log n), with no further I/O. End offsets are not checked for
 // order when reading, as upstream does not; an index whose offsets decrease
 // yields ranges with start > end and meaningless lookups, never a panic.
+// DynamicIndexReader reads entries on demand instead.
 type DynamicIndex struct {
-	hdr     idxHeader
-	count   int
+	didxHeader
 	entries []byte // count*40 bytes, exactly as stored
+}
+
+// didxHeader is what the header and length of a dynamic index say;
+// DynamicIndex and DynamicIndexReader share it and its methods.
+type didxHeader struct {
+	hdr   idxHeader
+	count int
+}
+
+// didxReadHeader reads the header of a dynamic index of size bytes and
+// checks its magic and that the body is a whole number of 40-byte entries.
+func didxReadHeader(r io.ReaderAt, size int64) (didxHeader, error) {
+	const what = "dynamic index"
+	_, hdr, err := idxReadHeader(r, size, didxMagic, what)
+	if err != nil {
+		return didxHeader{}, err
+	}
+	body := size - IndexHeaderSize
+	if body%didxEntrySize != 0 {
+		return didxHeader{}, formatErr(what, size, ErrBadIndex,
+			"body of "+strconv.FormatInt(body, 10)+" bytes is not a multiple of 40")
+	}
+	return didxHeader{hdr: hdr, count: int(body / didxEntrySize)}, nil
 }
 
 // ReadDynamicIndex reads a dynamic index of size bytes from r. It checks the
 // magic and that the body is a whole number of 40-byte entries before reading
 // them in bounded pieces.
 func ReadDynamicIndex(r io.ReaderAt, size int64) (*DynamicIndex, error) {
-	const what = "dynamic index"
-	_, hdr, err := idxReadHeader(r, size, didxMagic, what)
+	h, err := didxReadHeader(r, size)
 	if err != nil {
 		return nil, err
 	}
-	body := size - IndexHeaderSize
-	if body%didxEntrySize != 0 {
-		return nil, formatErr(what, size, ErrBadIndex,
-			"body of "+strconv.FormatInt(body, 10)+" bytes is not a multiple of 40")
-	}
-	ix := &DynamicIndex{hdr: hdr, count: int(body / didxEntrySize)}
-	if ix.entries, err = idxReadBody(r, body, what); err != nil {
+	entries, err := idxReadBody(r, int64(h.count)*didxEntrySize, "dynamic index")
+	if err != nil {
 		return nil, err
 	}
-	return ix, nil
+	return &DynamicIndex{didxHeader: h, entries: entries}, nil
 }
 
 // OpenDynamicIndex reads the dynamic index file at path. The file is closed
@@ -61,14 +77,17 @@ func OpenDynamicIndex(path string) (*DynamicIndex, error) {
 func (ix *DynamicIndex) Close() error { return nil }
 
 // UUID returns the random UUID the writer stored in the header.
-func (ix *DynamicIndex) UUID() [16]byte { return ix.hdr.uuid }
+func (h didxHeader) UUID() [16]byte { return h.hdr.uuid }
 
 // CTime returns the creation time stored in the header. (Upstream's reader
 // reports the time of opening instead; nothing there depends on it.)
-func (ix *DynamicIndex) CTime() time.Time { return time.Unix(ix.hdr.ctime, 0).UTC() }
+func (h didxHeader) CTime() time.Time { return time.Unix(h.hdr.ctime, 0).UTC() }
 
 // Count returns the number of chunks.
-func (ix *DynamicIndex) Count() int { return ix.count }
+func (h didxHeader) Count() int { return h.count }
+
+// StoredChecksum returns the checksum stored in the header.
+func (h didxHeader) StoredChecksum() [32]byte { return h.hdr.csum }
 
 // Size returns the stream size: the end offset of the last chunk, 0 for an
 // empty index.
@@ -98,12 +117,29 @@ func (ix *DynamicIndex) Entry(i int) (start, end uint64, d Digest) {
 // end offset is greater than offset. ok is false when offset is at or
 // beyond Size.
 func (ix *DynamicIndex) ChunkFor(offset uint64) (i int, ok bool) {
-	i = sort.Search(ix.count, func(k int) bool { return ix.didxEnd(k) > offset })
+	i, _ = didxSearch(ix.count, offset, func(k int) (uint64, error) { return ix.didxEnd(k), nil })
 	return i, i < ix.count
 }
 
-// StoredChecksum returns the checksum stored in the header.
-func (ix *DynamicIndex) StoredChecksum() [32]byte { return ix.hdr.csum }
+// didxSearch is the binary search of ChunkFor over count entries whose end
+// offsets endAt returns: the first entry with end > offset (count if
+// none), in O(log count) calls of endAt.
+func didxSearch(count int, offset uint64, endAt func(int) (uint64, error)) (int, error) {
+	lo, hi := 0, count
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		end, err := endAt(mid)
+		if err != nil {
+			return 0, err
+		}
+		if end > offset {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, nil
+}
 
 // Checksum recomputes the index checksum, SHA-256 over the entries exactly as
 // stored (u64le end || digest, in order). Together with Size it is what the

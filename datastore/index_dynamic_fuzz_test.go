@@ -18,9 +18,29 @@ func FuzzReadDynamicIndex(f *testing.F) {
 	f.Fuzz(func(t *testing.T, file []byte, sizeDelta int64, off uint64) {
 		size := int64(len(file)) + sizeDelta%64
 		ix, err := ReadDynamicIndex(bytes.NewReader(file), size)
+		lazy, lerr := NewDynamicIndexReader(bytes.NewReader(file), size)
+		if lerr != nil {
+			formatTestTyped(t, lerr)
+			if err == nil {
+				t.Fatalf("on-demand reader refuses what ReadDynamicIndex reads: %v", lerr)
+			}
+		}
 		if err != nil {
 			formatTestTyped(t, err)
+			if lerr == nil {
+				if _, lerr = lazy.Load(); lerr == nil {
+					t.Fatalf("on-demand reader loads what ReadDynamicIndex refuses: %v", err)
+				}
+				formatTestTyped(t, lerr)
+			}
 			return
+		}
+		if lazy.Size() != ix.Size() || lazy.Count() != ix.Count() {
+			t.Fatal("sizes differ")
+		}
+		li, lok, lerr := lazy.ChunkFor(off)
+		if mi, mok := ix.ChunkFor(off); lerr != nil || lok != mok || (mok && li != mi) {
+			t.Fatalf("ChunkFor(%d): on demand %d %v %v, in memory %d %v", off, li, lok, lerr, mi, mok)
 		}
 		var c DynamicChecksum
 		for i := range ix.Count() {

@@ -13,9 +13,34 @@ func FuzzReadFixedIndex(f *testing.F) {
 	f.Fuzz(func(t *testing.T, file []byte, sizeDelta int64) {
 		size := int64(len(file)) + sizeDelta%64 // sometimes lie about the size
 		ix, err := ReadFixedIndex(bytes.NewReader(file), size)
+		lazy, lerr := NewFixedIndexReader(bytes.NewReader(file), size)
+		if lerr != nil {
+			formatTestTyped(t, lerr)
+			if err == nil {
+				t.Fatalf("on-demand reader refuses what ReadFixedIndex reads: %v", lerr)
+			}
+		}
 		if err != nil {
 			formatTestTyped(t, err)
+			if lerr == nil {
+				// Only the body can be missing; reading it must say so.
+				if _, lerr = lazy.Load(); lerr == nil {
+					t.Fatalf("on-demand reader loads what ReadFixedIndex refuses: %v", err)
+				}
+				formatTestTyped(t, lerr)
+			}
 			return
+		}
+		if lazy.fidxHeader != ix.fidxHeader {
+			t.Fatal("headers differ")
+		}
+		if sum, err := lazy.Checksum(); err != nil || sum != ix.Checksum() {
+			t.Fatalf("on-demand checksum differs (%v)", err)
+		}
+		if ix.Count() > 0 {
+			if d, err := lazy.ReadDigest(ix.Count() - 1); err != nil || d != ix.Digest(ix.Count()-1) {
+				t.Fatalf("last digest differs (%v)", err)
+			}
 		}
 		if int64(IndexHeaderSize+32*ix.Count()) != size {
 			t.Fatalf("count %d does not match size %d", ix.Count(), size)

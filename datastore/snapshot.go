@@ -374,6 +374,32 @@ func (s *Store) OpenDynamicIndex(ns Namespace, snap Snapshot, name string) (*Dyn
 	return OpenDynamicIndex(filepath.Join(dir, name))
 }
 
+// OpenFixedIndexReader opens the fixed index name of snapshot snap for
+// reading on demand (see FixedIndexReader); Close it when done.
+func (s *Store) OpenFixedIndexReader(ns Namespace, snap Snapshot, name string) (*FixedIndexReader, error) {
+	dir, err := s.snapshotDir(ns, snap)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFileName(name); err != nil {
+		return nil, err
+	}
+	return OpenFixedIndexReader(filepath.Join(dir, name))
+}
+
+// OpenDynamicIndexReader opens the dynamic index name of snapshot snap for
+// reading on demand (see DynamicIndexReader); Close it when done.
+func (s *Store) OpenDynamicIndexReader(ns Namespace, snap Snapshot, name string) (*DynamicIndexReader, error) {
+	dir, err := s.snapshotDir(ns, snap)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFileName(name); err != nil {
+		return nil, err
+	}
+	return OpenDynamicIndexReader(filepath.Join(dir, name))
+}
+
 // checkFileName accepts a plain file name of a snapshot directory (no path
 // separators, not "." or "..").
 func checkFileName(name string) error {
