@@ -358,15 +358,15 @@ func TestBytesAndRate(t *testing.T) {
 	assert.Equal(t, "-", Rate(1, 0))
 }
 
-func TestParseBackupTime(t *testing.T) {
-	got, err := ParseBackupTime("1795860000")
+func TestParseTime(t *testing.T) {
+	got, err := ParseTime("1795860000")
 	require.NoError(t, err)
 	assert.Equal(t, time.Unix(1795860000, 0).UTC(), got)
-	got, err = ParseBackupTime("2026-11-22T10:00:00Z")
+	got, err = ParseTime("2026-11-22T10:00:00Z")
 	require.NoError(t, err)
 	assert.Equal(t, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), got)
 	for _, bad := range []string{"0", "-5", "yesterday", "2026-11-22 10:00:00"} {
-		_, err := ParseBackupTime(bad)
+		_, err := ParseTime(bad)
 		assert.Error(t, err, bad)
 	}
 }

@@ -12,12 +12,12 @@ import (
 	"github.com/proxkit/proxkit/auth"
 )
 
-func FuzzParseBackupTime(f *testing.F) {
+func FuzzParseTime(f *testing.F) {
 	for _, s := range []string{"1", "1795860000", "2026-11-22T10:00:00Z", "", "-1", "9999999999999999999", "2026-13-01T00:00:00Z"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := ParseBackupTime(s)
+		got, err := ParseTime(s)
 		if err != nil {
 			return
 		}

@@ -89,27 +89,24 @@ func (f *PBSFlags) Load(ctx context.Context, app *App) (*PBS, error) {
 	}, nil
 }
 
+// Environment is p as the auth.PBSEnvironment it was read from.
+func (p *PBS) Environment() *auth.PBSEnvironment {
+	r := p.Repository
+	return &auth.PBSEnvironment{Repository: &r, Secret: p.Secret, SecretFrom: p.SecretFrom, Fingerprint: p.Fingerprint}
+}
+
 // Credentials returns an API token when the repository's auth id is a
 // token, else password (ticket) credentials. A missing secret is an error
 // naming the variables to set.
 func (p *PBS) Credentials() (auth.Credentials, error) {
-	env := auth.PBSEnvironment{Repository: &p.Repository, Secret: p.Secret, SecretFrom: p.SecretFrom}
-	return env.Credentials()
+	return p.Environment().Credentials()
 }
 
 // Client returns a client for the repository's server with the
-// credentials and the pinned fingerprint; opts come last and may add to
-// them.
+// credentials and the pinned fingerprint (pbs.NewClientFromEnvironment);
+// opts come last and may add to them.
 func (p *PBS) Client(opts ...pbs.Option) (*pbs.Client, error) {
-	creds, err := p.Credentials()
-	if err != nil {
-		return nil, err
-	}
-	all := []pbs.Option{pbs.WithCredentials(creds), pbs.WithUserAgent(userAgent)}
-	if p.Fingerprint != nil {
-		all = append(all, pbs.WithFingerprint(*p.Fingerprint))
-	}
-	return pbs.NewClient(p.Repository.BaseURL(), append(all, opts...)...)
+	return pbs.NewClientFromEnvironment(p.Environment(), append([]pbs.Option{pbs.WithUserAgent(userAgent)}, opts...)...)
 }
 
 // Datastore is the repository's datastore name.

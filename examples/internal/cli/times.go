@@ -8,19 +8,19 @@ import (
 	"github.com/proxkit/proxkit/datastore"
 )
 
-// ParseBackupTime reads a --backup-time value: Unix epoch seconds (as
+// ParseTime reads a time flag (--backup-time, --expire): Unix epoch seconds (as
 // proxmox-backup-client takes it) or the snapshot form
 // "2026-11-22T10:00:00Z" that the programs print.
-func ParseBackupTime(s string) (time.Time, error) {
+func ParseTime(s string) (time.Time, error) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if n < 1 {
-			return time.Time{}, fmt.Errorf("backup time %d: must be at least 1", n)
+			return time.Time{}, fmt.Errorf("time %d: must be at least 1", n)
 		}
 		return time.Unix(n, 0).UTC(), nil
 	}
 	t, err := datastore.ParseBackupTime(s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("backup time %q: want Unix seconds or YYYY-MM-DDTHH:MM:SSZ", s)
+		return time.Time{}, fmt.Errorf("time %q: want Unix seconds or YYYY-MM-DDTHH:MM:SSZ", s)
 	}
 	return t, nil
 }
