@@ -2,6 +2,10 @@ package pbs_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,3 +69,29 @@ func grant(t testing.TB, admin *pbs.Client, path, id, role string, propagate boo
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func decodeJSON(resp *http.Response, v any) error {
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// newRawRequest builds a form request with the admin token.
+func newRawRequest(srv *pbstest.Server, method, path, form string) (*http.Request, error) {
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(form))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", srv.AdminToken.PBSHeader())
+	return req, nil
+}
+
+// doRaw sends req and returns status and body.
+func doRaw(t testing.TB, srv *pbstest.Server, req *http.Request) (int, string) {
+	t.Helper()
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
