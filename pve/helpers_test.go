@@ -79,3 +79,19 @@ func (e *env) grant(ch pve.ACLChange) {
 	e.t.Helper()
 	require.NoError(e.t, e.admin.Access.Grant(ctx(e.t), ch))
 }
+
+// rootPassword is root@pam's password in tests that log in.
+const rootPassword = "root-password"
+
+func withPasswords() []pvetest.Option {
+	return []pvetest.Option{pvetest.WithRootPassword(auth.NewSecret(rootPassword))}
+}
+
+// login returns a client with ticket credentials of user, on the mock's
+// clock.
+func (e *env) login(user, password string) *pve.Client {
+	e.t.Helper()
+	tk, err := auth.NewTicketCredentials(uid(user), auth.NewSecret(password), auth.WithClock(e.clock.Now))
+	require.NoError(e.t, err)
+	return e.client(pve.WithCredentials(tk))
+}
