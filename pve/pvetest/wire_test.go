@@ -53,7 +53,9 @@ func do(t *testing.T, srv *pvetest.Server, method, path string, form url.Values,
 	return reply{status: resp.StatusCode, line: resp.Status, header: resp.Header, body: string(b)}
 }
 
-func authz(tok auth.Token) map[string]string { return map[string]string{"Authorization": tok.PVEHeader()} }
+func authz(tok auth.Token) map[string]string {
+	return map[string]string{"Authorization": tok.PVEHeader()}
+}
 
 // Pitfall: PVE answers 401 with an empty body and the text in the reason
 // phrase; 403 carries the text in both.
