@@ -1,12 +1,14 @@
 package pbstest
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/proxkit/proxkit/auth"
 	"github.com/proxkit/proxkit/internal/mockcore"
@@ -52,11 +54,32 @@ func withFaults(faults *faultSet, drop func(), next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if faults.hit(r.URL.Path, false).apply(r.Context(), w, drop) {
+		dropHere := func() {
+			drop()
+			waitDropped(r.Context())
+		}
+		if faults.hit(r.URL.Path, false).apply(r.Context(), w, dropHere) {
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// dropWait bounds how long a dropped request waits for its connection
+// to go.
+const dropWait = 10 * time.Second
+
+// waitDropped holds a request whose session was just dropped until the
+// connection is gone (its context ends): returning earlier would let the
+// HTTP/2 server answer it with an empty 200.
+func waitDropped(ctx context.Context) {
+	t := time.NewTimer(dropWait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+		panic(http.ErrAbortHandler) // resets at least this stream
+	}
 }
 
 // serveSubdirs answers GET / of a session: {"data":[{"subdir":"blob"},...]}.

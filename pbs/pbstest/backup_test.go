@@ -29,7 +29,7 @@ func TestBackupSessionWritesVerifiableSnapshot(t *testing.T) {
 	chunks = append(chunks, chunks[1]) // a duplicate inside the stream
 	didx := c.uploadDynamic("root.pxar.didx", chunks, nil)
 	image := make([]byte, 2*datastore.FixedChunkSize+4096)
-	copy(image[datastore.FixedChunkSize:], testChunks(2, 1, 1<<20)[0])
+	copy(image[datastore.FixedChunkSize:], randomBytes(2, 1<<20))
 	fidx := c.uploadFixed("disk.img.fidx", image)
 	conf := c.uploadBlob("qemu-server.conf.blob", []byte("memory: 1024\n"))
 

@@ -187,6 +187,12 @@ func (c *protoConn) uploadChunk(kind string, wid int, data []byte) datastore.Dig
 
 // appendBody is the JSON body of an append.
 func appendBody(wid int, digests []datastore.Digest, offsets []uint64) []byte {
+	if digests == nil {
+		digests = []datastore.Digest{}
+	}
+	if offsets == nil {
+		offsets = []uint64{}
+	}
 	body, _ := json.Marshal(map[string]any{"wid": wid, "digest-list": digests, "offset-list": offsets})
 	return body
 }
@@ -370,4 +376,26 @@ func testChunks(seed byte, n, avg int) [][]byte {
 // tlsFor returns a client TLS config trusting srv's certificate.
 func tlsFor(srv *Server) *tls.Config {
 	return &tls.Config{RootCAs: srv.httpSrv.CertPool(), MinVersion: tls.VersionTLS12}
+}
+
+// randomBytes returns n pseudo-random bytes, seeded.
+func randomBytes(seed byte, n int) []byte {
+	b := make([]byte, n)
+	x := uint32(seed)*2654435761 + 7
+	for j := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[j] = byte(x)
+	}
+	return b
+}
+
+// raw sends a GET that must succeed with a raw (octet-stream) answer and
+// returns its bytes.
+func (c *protoConn) raw(path string, q url.Values) []byte {
+	c.t.Helper()
+	status, body := c.do("GET", path, q, "", nil)
+	require.Equal(c.t, http.StatusOK, status, "GET %s: %s", path, body)
+	return body
 }
