@@ -6,8 +6,10 @@
 //	permissions [-product pve|pbs] [--repository R | --url U --authid A] [--fingerprint FP]
 //	            [--of ID] [--path PATH] [--output-format text|json]
 //
-// Text output has one line per path: the path, then the privileges; those
-// that are not inherited by the paths below are listed after "only here:".
+// Text output has one line per path: the path, then the privileges, or
+// "(none)"; those that are not inherited by the paths below are listed
+// again after "only here:". json is the server's answer as it came,
+// {"path": {"Privilege": propagates}}.
 // The caller authenticates as token-create describes.
 package main
 
@@ -78,6 +80,14 @@ func run(ctx context.Context, app *cli.App) error {
 	}
 	if *format == "json" {
 		return writeJSON(app.Stdout, perms)
+	}
+	// PBS leaves out a path asked for when nothing is held there; say so.
+	if _, ok := perms[*path]; *path != "" && !ok {
+		perms = map[string]acl.PrivSet{*path: nil}
+	}
+	if len(perms) == 0 {
+		_, err := fmt.Fprintln(app.Stdout, "(no privileges anywhere)")
+		return err
 	}
 	return writeText(app.Stdout, perms)
 }
