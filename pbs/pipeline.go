@@ -1,0 +1,403 @@
+package pbs
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/proxkit/proxkit/datastore"
+)
+
+// maxAppendBatch is the most digests one PUT *_index append carries, as
+// proxmox-backup-qemu sends them (the CLI sends 64 to 127).
+const maxAppendBatch = 128
+
+// chunkRef is one entry of an index append: where the chunk starts in
+// the archive and its digest.
+type chunkRef struct {
+	offset uint64
+	digest datastore.Digest
+}
+
+// chunkServer is what the pipeline needs from the server: chunk uploads
+// and index appends of one archive writer. Both block until answered.
+type chunkServer interface {
+	uploadChunk(ctx context.Context, d datastore.Digest, size int, blob []byte) error
+	appendChunks(ctx context.Context, refs []chunkRef) error
+}
+
+// pipelineEnv is what the pipelines of one session share: the known
+// chunks, the bound on chunks in flight, buffers and encoders.
+type pipelineEnv struct {
+	known    *knownChunks
+	slots    chan struct{} // one token per chunk held in memory
+	plain    *bufferPool
+	encoded  *bufferPool
+	encoders chan *chunkEncoder // idle encoders, reused across archives
+	meter    *progressMeter
+	workers  int
+}
+
+func newPipelineEnv(workers, inFlight int, progress func(Progress)) *pipelineEnv {
+	return &pipelineEnv{
+		known:    newKnownChunks(),
+		slots:    make(chan struct{}, inFlight),
+		plain:    newBufferPool(inFlight),
+		encoded:  newBufferPool(inFlight),
+		encoders: make(chan *chunkEncoder, 2*workers),
+		meter:    &progressMeter{fn: progress},
+		workers:  workers,
+	}
+}
+
+func (e *pipelineEnv) getEncoder() *chunkEncoder {
+	select {
+	case enc := <-e.encoders:
+		return enc
+	default:
+		return newChunkEncoder()
+	}
+}
+
+func (e *pipelineEnv) putEncoder(enc *chunkEncoder) {
+	select {
+	case e.encoders <- enc:
+	default:
+	}
+}
+
+// chunkJob is one chunk on its way: read, hashed, encoded and uploaded
+// (or found known), then appended in input order.
+type chunkJob struct {
+	offset uint64
+	size   int
+	data   []byte             // plain data, from the pool until encoded
+	load   func([]byte) error // fills data in a worker (io.ReaderAt sources)
+	digest datastore.Digest
+
+	ready chan struct{} // closed when digest and wait are set, or err
+	wait  *chunkState   // the upload the append waits for
+	fresh bool          // this job uploaded the chunk
+	coded int           // encoded size, when fresh
+	err   error
+}
+
+// pipeline moves the chunks of one archive to the server: the caller
+// submits chunks in archive order; workers hash them and, for chunks the
+// session does not know, encode them and start their uploads, each on its
+// own stream; the appender takes the chunks in submission order, waits
+// until each one's upload has been answered and sends the appends in
+// batches of maxAppendBatch. Chunks held in memory (read but not yet
+// uploaded and answered, or found known) are bounded by the session's
+// slots; everything else is a digest.
+type pipeline struct {
+	env     *pipelineEnv
+	srv     chunkServer
+	comp    Compression
+	fixed   bool                                              // detect zero chunks of full size
+	onChunk func(offset uint64, size int, d datastore.Digest) // called by the appender, in order
+	onFail  func(error)                                       // told about the first failure
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	work   chan *chunkJob
+	order  chan *chunkJob
+
+	wg      sync.WaitGroup // workers and appender
+	uploads sync.WaitGroup
+	closing sync.Once
+
+	errMu sync.Mutex
+	err   error
+
+	stats UploadStats // written by the appender, read after close
+}
+
+// newPipeline starts the workers and the appender under parent, which
+// ends them when it is cancelled.
+func newPipeline(parent context.Context, env *pipelineEnv, srv chunkServer, comp Compression, fixed bool,
+	onChunk func(uint64, int, datastore.Digest), onFail func(error)) *pipeline {
+	ctx, cancel := context.WithCancelCause(parent)
+	p := &pipeline{
+		env: env, srv: srv, comp: comp, fixed: fixed, onChunk: onChunk, onFail: onFail,
+		ctx: ctx, cancel: cancel,
+		work:  make(chan *chunkJob, cap(env.slots)),
+		order: make(chan *chunkJob, 2*maxAppendBatch),
+	}
+	p.wg.Add(env.workers + 1)
+	for range env.workers {
+		go p.worker()
+	}
+	go p.appender()
+	return p
+}
+
+// fail records the first failure and stops the pipeline.
+func (p *pipeline) fail(err error) {
+	p.errMu.Lock()
+	first := p.err == nil
+	if first {
+		p.err = err
+	}
+	p.errMu.Unlock()
+	if first {
+		p.cancel(err)
+		if p.onFail != nil {
+			p.onFail(err)
+		}
+	}
+}
+
+// failure returns the recorded failure, or why the pipeline's context
+// ended.
+func (p *pipeline) failure() error {
+	p.errMu.Lock()
+	defer p.errMu.Unlock()
+	if p.err != nil {
+		return p.err
+	}
+	if p.ctx.Err() != nil {
+		return context.Cause(p.ctx)
+	}
+	return nil
+}
+
+// acquire takes a slot for one chunk in memory.
+func (p *pipeline) acquire(ctx context.Context) error {
+	select {
+	case p.env.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.ctx.Done():
+		return p.failure()
+	}
+}
+
+func (p *pipeline) release() { <-p.env.slots }
+
+// submitData queues size bytes at offset. fill writes them into the
+// buffer it gets: right away, or in a worker when deferred (for sources
+// that can be read concurrently). An error from an immediate fill is
+// returned as it is and nothing is queued.
+func (p *pipeline) submitData(ctx context.Context, offset uint64, size int, fill func([]byte) error, deferred bool) error {
+	if err := p.acquire(ctx); err != nil {
+		return err
+	}
+	j := &chunkJob{offset: offset, size: size, data: p.env.plain.get(size), ready: make(chan struct{})}
+	if deferred {
+		j.load = fill
+	} else if err := fill(j.data); err != nil {
+		p.env.plain.put(j.data)
+		p.release()
+		return err
+	}
+	if err := p.enqueue(ctx, j); err != nil {
+		p.env.plain.put(j.data)
+		p.release()
+		return err
+	}
+	p.env.meter.addRead(size)
+	select {
+	case p.work <- j:
+		return nil
+	case <-p.ctx.Done():
+		return p.failure()
+	}
+}
+
+// submitKnown queues a chunk the session knows by digest (st), without
+// data.
+func (p *pipeline) submitKnown(ctx context.Context, offset uint64, size int, d datastore.Digest, st *chunkState) error {
+	j := &chunkJob{offset: offset, size: size, digest: d, wait: st, ready: p.env.known.answered}
+	return p.enqueue(ctx, j)
+}
+
+// enqueue hands a job to the appender, in submission order.
+func (p *pipeline) enqueue(ctx context.Context, j *chunkJob) error {
+	select {
+	case p.order <- j:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.ctx.Done():
+		return p.failure()
+	}
+}
+
+// worker hashes and encodes chunks with its own encoder.
+func (p *pipeline) worker() {
+	defer p.wg.Done()
+	enc := p.env.getEncoder()
+	defer p.env.putEncoder(enc)
+	for {
+		select {
+		case j, ok := <-p.work:
+			if !ok {
+				return
+			}
+			p.process(enc, j)
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+// process hashes one chunk and, if the session does not know it, encodes
+// it and starts its upload.
+func (p *pipeline) process(enc *chunkEncoder, j *chunkJob) {
+	defer close(j.ready)
+	releaseData := func() {
+		p.env.plain.put(j.data)
+		j.data = nil
+	}
+	if err := p.failure(); err != nil {
+		j.err = err
+		releaseData()
+		p.release()
+		return
+	}
+	if j.load != nil {
+		if err := j.load(j.data); err != nil {
+			j.err = err
+			releaseData()
+			p.release()
+			p.fail(err)
+			return
+		}
+	}
+	if p.fixed && j.size == datastore.FixedChunkSize && enc.allZero(j.data) {
+		j.digest = zeroChunkDigest()
+	} else {
+		j.digest = sha256.Sum256(j.data)
+	}
+	st, fresh := p.env.known.claim(j.digest, j.size)
+	j.wait = st
+	if !fresh {
+		releaseData()
+		p.release()
+		return
+	}
+	blob, err := enc.encode(p.env.encoded.get(j.size + 64)[:0], j.data, p.comp)
+	releaseData()
+	if err != nil {
+		p.env.known.finish(j.digest, st, err)
+		j.err = err
+		p.release()
+		p.fail(fmt.Errorf("pbs: encode chunk at offset %d: %w", j.offset, err))
+		return
+	}
+	j.fresh, j.coded = true, len(blob)
+	p.uploads.Add(1)
+	go p.upload(j.digest, j.size, st, blob)
+}
+
+// upload sends one chunk and records the answer in its state.
+func (p *pipeline) upload(d datastore.Digest, size int, st *chunkState, blob []byte) {
+	defer p.uploads.Done()
+	err := p.srv.uploadChunk(p.ctx, d, size, blob)
+	p.env.known.finish(d, st, err)
+	p.env.encoded.put(blob)
+	p.release()
+	if err != nil {
+		p.fail(err)
+	}
+}
+
+// appender sends the appends in submission order, each digest only after
+// its upload was answered.
+func (p *pipeline) appender() {
+	defer p.wg.Done()
+	batch := make([]chunkRef, 0, maxAppendBatch)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		if err := p.srv.appendChunks(p.ctx, batch); err != nil {
+			p.fail(err)
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case j, ok := <-p.order:
+			if !ok {
+				if p.failure() == nil {
+					flush()
+				}
+				return
+			}
+			if !p.await(j) {
+				continue
+			}
+			batch = append(batch, chunkRef{offset: j.offset, digest: j.digest})
+			p.account(j)
+			if len(batch) == maxAppendBatch {
+				flush()
+			}
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+// await waits until j's digest is known and its upload answered.
+func (p *pipeline) await(j *chunkJob) bool {
+	select {
+	case <-j.ready:
+	case <-p.ctx.Done():
+		return false
+	}
+	if j.err != nil || p.failure() != nil {
+		return false
+	}
+	select {
+	case <-j.wait.done:
+	case <-p.ctx.Done():
+		return false
+	}
+	if j.wait.err != nil {
+		if !j.fresh {
+			// Another archive's upload of the same chunk failed; that
+			// archive reports it, this one only notes the consequence.
+			p.fail(fmt.Errorf("pbs: chunk %s at offset %d: upload failed: %w", j.digest, j.offset, j.wait.err))
+		}
+		return false
+	}
+	return true
+}
+
+// account counts an appended chunk and reports progress.
+func (p *pipeline) account(j *chunkJob) {
+	d := UploadStats{Chunks: 1, Bytes: int64(j.size)}
+	if j.fresh {
+		d.NewChunks, d.NewBytes, d.UploadedBytes = 1, int64(j.size), int64(j.coded)
+	} else {
+		d.ReusedChunks = 1
+	}
+	p.stats.add(d)
+	if p.onChunk != nil {
+		p.onChunk(j.offset, j.size, j.digest)
+	}
+	p.env.meter.record(d)
+}
+
+// close waits until every submitted chunk has been appended (or the
+// pipeline failed) and every upload has ended, and returns the first
+// failure. The caller must not submit afterwards.
+func (p *pipeline) close() error {
+	p.closing.Do(func() {
+		close(p.work)
+		close(p.order)
+	})
+	p.wg.Wait()
+	p.uploads.Wait()
+	err := p.failure()
+	p.cancel(errPipelineClosed)
+	return err
+}
+
+// errPipelineClosed ends the context of a pipeline that completed.
+var errPipelineClosed = errors.New("pbs: archive upload completed")
