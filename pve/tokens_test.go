@@ -43,7 +43,9 @@ func TestTokenLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, v.Version)
 
+	e.grant(pve.ACLChange{Path: "/vms", Roles: []string{"PVEAuditor"}, Tokens: []auth.Authid{id}})
 	require.NoError(t, e.admin.Access.DeleteToken(ctx(t), id))
+	assert.Empty(t, e.rowsOf(), "a deleted token's ACL entries vanish")
 	_, err = e.as(created.Credentials()).Version(ctx(t))
 	assert.ErrorIs(t, err, pve.ErrUnauthorized, "a deleted token's secret stops working")
 	_, err = e.admin.Access.GetToken(ctx(t), id)

@@ -89,6 +89,10 @@ func TestAuthFailuresOnTheWire(t *testing.T) {
 	}
 	r := do(t, srv, "GET", "/version", nil, map[string]string{"Authorization": "PVEAPIToken " + id + "=" + secret})
 	assert.Equal(t, http.StatusOK, r.status, "a space works as prefix separator too")
+	r = do(t, srv, "GET", "/version", nil, map[string]string{"Authorization": "PVEAPIToken=root%40pam%21admin=" + secret})
+	assert.Equal(t, http.StatusOK, r.status, "PVE percent-decodes the whole value, the id included")
+	r = do(t, srv, "GET", "/access/ticket", nil, nil)
+	assert.Equal(t, map[string]any{"data": nil}, r.json(t), "GET /access/ticket needs no credentials")
 	r = do(t, srv, "GET", "/version", nil, authz(srv.AdminToken))
 	assert.Equal(t, http.StatusOK, r.status)
 	assert.Equal(t, map[string]any{"data": map[string]any{"version": "9.1.1", "release": "9.1", "repoid": "00000000"}}, r.json(t))
