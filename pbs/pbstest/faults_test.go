@@ -3,6 +3,7 @@ package pbstest
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -185,4 +186,37 @@ func TestSlowResponses(t *testing.T) {
 	srv.InjectFault(SlowResponses(time.Millisecond))
 	c.data("GET", "/previous_backup_time", nil, "", nil)
 	assert.Equal(t, 1, srv.PendingFaults(), "a repeating fault stays armed")
+}
+
+// A request whose context the client cancels mid-upload resets only its
+// stream: the chunk is not stored, the session goes on.
+func TestCancelledUploadKeepsSession(t *testing.T) {
+	srv := NewServer(t)
+	c := startBackupSession(t, srv, "host", "x", protoTime)
+	wid := c.createIndex("dynamic", "a.didx", nil)
+	data := randomBytes(50, 100000)
+	d := datastore.ComputeDigest(data)
+	blob := encodeChunk(t, data)
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := c.conn.Do(ctx, "POST", "/dynamic_chunk", chunkQuery(wid, d, len(data), blob), "application/octet-stream", pr)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	_, err := pw.Write(blob[:1000])
+	require.NoError(t, err)
+	cancel()
+	assert.ErrorIs(t, <-errc, context.Canceled)
+	pw.Close()
+
+	ok, err := srv.stores[DefaultDatastore].HasChunk(d)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	c.uploadChunk("dynamic", wid, data)
+	c.appendChunks("dynamic", wid, []datastore.Digest{d}, []uint64{0})
+	assert.Equal(t, 1, srv.ActiveSessions())
 }
