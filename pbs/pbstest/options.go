@@ -129,6 +129,19 @@ func WithRealDelays() Option {
 	}
 }
 
+// WithDelays holds back 401 replies until unauthorized after the request
+// arrived and endpoint 403 replies for forbidden (WithRealDelays uses the
+// real servers' values). Negative values are errors.
+func WithDelays(unauthorized, forbidden time.Duration) Option {
+	return func(c *config) error {
+		if unauthorized < 0 || forbidden < 0 {
+			return errors.New("pbstest: WithDelays: negative delay")
+		}
+		c.authDelay, c.deniedDelay = unauthorized, forbidden
+		return nil
+	}
+}
+
 // WithLegacyDeletion reproduces PBS 3.2.4's deletion semantics (spec 7):
 // deleting a user removes only the user, leaving its tokens, their secrets
 // and all ACL entries dormant (they work again if the user is re-created);
