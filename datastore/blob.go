@@ -55,6 +55,22 @@ var (
 	blobMagicEncryptedCompressed = [8]byte{0xe6, 0x59, 0x1b, 0xbf, 0x0b, 0xbf, 0xd8, 0x0b}
 )
 
+// The signed ("authenticated") blob variants PBS had until 0.8.10 (spec
+// section 10): an HMAC tag instead of encryption. Upstream removed them
+// before 1.0 and rejects them as unknown magic; so does this package, but
+// it names them in the error.
+var (
+	blobMagicAuthenticated           = [8]byte{0x1f, 0x87, 0xee, 0xe2, 0x91, 0xce, 0x05, 0x02}
+	blobMagicAuthenticatedCompressed = [8]byte{0x7e, 0xa6, 0x0f, 0xbe, 0x91, 0x1f, 0xa9, 0x60}
+)
+
+// blobRetiredMagic reports whether magic is one of the retired signed
+// variants.
+func blobRetiredMagic(magic []byte) bool {
+	m := [8]byte(magic[:8])
+	return m == blobMagicAuthenticated || m == blobMagicAuthenticatedCompressed
+}
+
 // Encrypted reports whether blobs of this kind hold ciphertext.
 func (k BlobKind) Encrypted() bool {
 	return k == BlobEncrypted || k == BlobEncryptedCompressed
@@ -149,7 +165,11 @@ func ParseBlobHeader(blob []byte) (BlobHeader, error) {
 	}
 	h.Kind = blobKindOf(blob)
 	if h.Kind == 0 {
-		return h, formatErr("blob", 0, ErrBadMagic, "magic "+blobHex(blob[:8]))
+		detail := "magic " + blobHex(blob[:8])
+		if blobRetiredMagic(blob) {
+			detail += " (a signed \"authenticated\" blob of PBS before 0.8.10; no PBS since reads them)"
+		}
+		return h, formatErr("blob", 0, ErrBadMagic, detail)
 	}
 	h.HeaderSize = h.Kind.HeaderSize()
 	if len(blob) < h.HeaderSize {

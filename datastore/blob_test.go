@@ -287,6 +287,21 @@ func TestBlobKindMethods(t *testing.T) {
 		sum := ComputeDigest([]byte(label))
 		assert.Equal(t, sum[:8], func() []byte { m := kind.blobMagic(); return m[:] }(), label)
 	}
+	// The retired signed variants (PBS before 0.8.10) are refused as
+	// unknown magic, but named.
+	for label, magic := range map[string][8]byte{
+		"Proxmox Backup authenticated blob v1.0":                 blobMagicAuthenticated,
+		"Proxmox Backup zstd compressed authenticated blob v1.0": blobMagicAuthenticatedCompressed,
+	} {
+		sum := ComputeDigest([]byte(label))
+		assert.Equal(t, sum[:8], magic[:], label)
+		blob := append(magic[:], make([]byte, 44)...)
+		_, err := ParseBlobHeader(blob)
+		assert.ErrorIs(t, err, ErrBadMagic, label)
+		assert.Contains(t, err.Error(), "authenticated", label)
+		_, err = DecodeBlob(blob)
+		assert.ErrorIs(t, err, ErrBadMagic, label)
+	}
 	assert.True(t, CryptSignOnly.Valid())
 	assert.False(t, CryptMode("plain").Valid())
 }

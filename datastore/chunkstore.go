@@ -61,6 +61,15 @@ func (s *Store) chunkStripe(d Digest) *sync.Mutex {
 //   - new encrypted, any other case: keep the existing one (duplicate).
 //
 // Concurrent inserts of the same digest are safe.
+//
+// Durability follows the store's SyncLevel, as PBS's sync-level does: with
+// SyncFile the temporary file is fsynced before the rename and the prefix
+// directory after it, so a chunk reported stored survives a power loss;
+// with SyncFilesystem (the default) nothing is synced here and the
+// syncfs(2) at snapshot commit covers every chunk written before it; with
+// SyncNone nothing is synced at all. At every level a crash leaves either
+// the old state or the complete chunk under its name, never a partial
+// one (at worst a stale <digest>.tmp_* file that CleanupStale removes).
 func (s *Store) InsertChunk(d Digest, blob []byte) (InsertResult, error) {
 	h, err := ParseBlobHeader(blob)
 	if err != nil {

@@ -71,6 +71,11 @@ func TestCreateAllPrefixDirs(t *testing.T) {
 	_, err = Create(ctx, filepath.Join(t.TempDir(), "s"), WithAllPrefixDirs())
 	assert.ErrorIs(t, err, context.Canceled)
 
+	lazy := storeNewTest(t)
+	d, _, err := lazy.InsertData(NewBlobEncoder(), []byte("made lazily"), false)
+	require.NoError(t, err)
+	assert.ErrorIs(t, lazy.MakePrefixDirs(ctx), context.Canceled)
+
 	if os.Getenv("PROXKIT_SLOW_TESTS") == "" {
 		t.Skip("set PROXKIT_SLOW_TESTS=1 to create all 65536 prefix directories")
 	}
@@ -78,6 +83,14 @@ func TestCreateAllPrefixDirs(t *testing.T) {
 	entries, err = os.ReadDir(filepath.Join(s.Path(), ".chunks"))
 	require.NoError(t, err)
 	assert.Len(t, entries, 65536)
+
+	// Adding them to a lazily made store keeps its chunks.
+	require.NoError(t, lazy.MakePrefixDirs(context.Background()))
+	entries, err = os.ReadDir(filepath.Join(lazy.Path(), ".chunks"))
+	require.NoError(t, err)
+	assert.Len(t, entries, 65536)
+	_, err = lazy.GetChunk(NewBlobDecoder(), nil, d, true)
+	assert.NoError(t, err)
 }
 
 func TestOpenErrors(t *testing.T) {
