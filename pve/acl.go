@@ -18,8 +18,8 @@ type ACLChange struct {
 	Path string `api:"path"`
 	// Roles are role ids, built-in or custom.
 	Roles  []string      `api:"roles"`
-	Users  []auth.Userid `api:"users,omitempty"`
-	Groups []string      `api:"groups,omitempty"`
+	Users  []auth.Userid `api:"users,omitempty"`  // user ids
+	Groups []string      `api:"groups,omitempty"` // group ids
 	Tokens []auth.Authid `api:"tokens,omitempty"` // full token ids
 	// Propagate, when set, chooses whether the entries are inherited by
 	// the paths below Path; nil keeps the server's default (inherited).

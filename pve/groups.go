@@ -14,8 +14,8 @@ import (
 // Group is a PVE user group. ACL entries for a group apply to each member
 // (unless the member has own entries at the same path).
 type Group struct {
-	ID      string
-	Comment string
+	ID      string // group id: letters, digits, '.', '-', '_'
+	Comment string // free text, "" when unset
 	// Members are the group's users, sorted.
 	Members []auth.Userid
 }

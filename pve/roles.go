@@ -15,7 +15,7 @@ import (
 
 // Role is a named set of privileges.
 type Role struct {
-	ID string
+	ID string // role id, e.g. "PVEAuditor"
 	// Privs are the role's privileges, sorted.
 	Privs []string
 	// Special marks built-in roles (Administrator, NoAccess, PVE…),

@@ -15,17 +15,17 @@ import (
 
 // User is an account as PVE shows it.
 type User struct {
-	ID auth.Userid
+	ID auth.Userid // "name@realm"
 	// Enable is false for a disabled account, which cannot log in and
 	// whose tokens all fail.
 	Enable bool
 	// Expire is when the account stops working; the zero time means
 	// never. The account stays valid during the expiry second itself.
 	Expire    time.Time
-	Firstname string
-	Lastname  string
-	Email     string
-	Comment   string
+	Firstname string // "" when unset, as are the other text fields
+	Lastname  string // last name
+	Email     string // e-mail address
+	Comment   string // free text
 	// Keys holds the user's legacy second-factor keys (Yubico ids).
 	Keys string
 	// Groups are the user's groups, sorted. ListUsers fills it only with
@@ -63,11 +63,11 @@ type UserOptions struct {
 	Enable *bool `api:"enable"`
 	// Expire is when the account stops working; zero means never.
 	Expire    time.Time `api:"expire,omitempty"`
-	Firstname string    `api:"firstname,omitempty"`
-	Lastname  string    `api:"lastname,omitempty"`
-	Email     string    `api:"email,omitempty"`
-	Comment   string    `api:"comment,omitempty"`
-	Keys      string    `api:"keys,omitempty"`
+	Firstname string    `api:"firstname,omitempty"` // up to 1024 characters
+	Lastname  string    `api:"lastname,omitempty"`  // up to 1024 characters
+	Email     string    `api:"email,omitempty"`     // an e-mail address, up to 254 characters
+	Comment   string    `api:"comment,omitempty"`   // up to 2048 characters
+	Keys      string    `api:"keys,omitempty"`      // legacy second-factor (Yubico) key ids
 	// Password is the initial password (8 to 64 characters; realms pve
 	// and pam). It is sent once and never logged.
 	Password auth.Secret `api:"password,omitempty"`
@@ -79,13 +79,13 @@ type UserOptions struct {
 // so they keep their value. PVE has no "delete" list for users: an empty
 // string clears a text field.
 type UserUpdate struct {
-	Enable    *bool      `api:"enable"`
-	Expire    *time.Time `api:"expire"` // the zero time: never expires
-	Firstname *string    `api:"firstname"`
-	Lastname  *string    `api:"lastname"`
-	Email     *string    `api:"email"`
-	Comment   *string    `api:"comment"`
-	Keys      *string    `api:"keys"`
+	Enable    *bool      `api:"enable"`    // false disables the account and all its tokens
+	Expire    *time.Time `api:"expire"`    // the zero time: never expires
+	Firstname *string    `api:"firstname"` // "" clears, as for the other text fields
+	Lastname  *string    `api:"lastname"`  // last name
+	Email     *string    `api:"email"`     // e-mail address
+	Comment   *string    `api:"comment"`   // free text
+	Keys      *string    `api:"keys"`      // legacy second-factor key ids
 	// Groups replaces the user's group memberships (an empty list
 	// removes all of them), or with Append adds to them.
 	Groups *[]string `api:"groups"`
@@ -119,6 +119,7 @@ type wireUserTokens struct {
 	named map[string]wireToken
 }
 
+// UnmarshalJSON takes a token array (list) or an object keyed by name (get).
 func (t *wireUserTokens) UnmarshalJSON(b []byte) error {
 	*t = wireUserTokens{}
 	switch firstByte(b) {

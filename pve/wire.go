@@ -18,6 +18,7 @@ import (
 // flag is a PVE boolean: 0/1 (number or string), true/false or null.
 type flag bool
 
+// UnmarshalJSON accepts the shapes listed on flag.
 func (f *flag) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch string(b) {
@@ -37,6 +38,7 @@ type optFlag struct {
 	val flag
 }
 
+// UnmarshalJSON records that the field was present.
 func (o *optFlag) UnmarshalJSON(b []byte) error {
 	if string(bytes.TrimSpace(b)) == "null" {
 		*o = optFlag{}
@@ -57,6 +59,7 @@ func (o optFlag) or(def bool) bool {
 // epoch is a Unix time in seconds; 0 and null are the zero time.
 type epoch int64
 
+// UnmarshalJSON accepts what decodeInt does.
 func (e *epoch) UnmarshalJSON(b []byte) error {
 	n, err := decodeInt(b)
 	if err != nil {
@@ -107,6 +110,7 @@ func decodeInt(b []byte) (int64, error) {
 // spaces).
 type idList []string
 
+// UnmarshalJSON accepts an array or a joined string.
 func (l *idList) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {

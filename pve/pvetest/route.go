@@ -139,6 +139,7 @@ type permError struct {
 	privs []string
 }
 
+// Error returns PVE's text for the failed check.
 func (e *permError) Error() string { return mockcore.PVEPermissionText(e.path, e.privs...) }
 
 func denied(path string, privs ...string) error { return &permError{path: path, privs: privs} }

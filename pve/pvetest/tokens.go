@@ -48,15 +48,9 @@ func fullTokenID(u auth.Userid, name string) auth.Authid {
 }
 
 func listTokens(c *call) (any, error) {
-	f := form{c.p}
-	c.p.RejectUnknown("userid")
-	id, _ := f.userid("userid")
-	if err := c.p.Err(); err != nil {
+	_, u, err := c.onlyUser()
+	if err != nil {
 		return nil, err
-	}
-	u, ok := c.s.users[id]
-	if !ok {
-		return nil, noSuchUser(id)
 	}
 	rows := []map[string]any{}
 	for _, name := range u.sortedTokenNames() {

@@ -222,16 +222,26 @@ func applyUserText(u *userRecord, up userParams) {
 	}
 }
 
-func getUser(c *call) (any, error) {
+// onlyUser reads the {userid} of an endpoint without other parameters
+// and looks the user up.
+func (c *call) onlyUser() (auth.Userid, *userRecord, error) {
 	f := form{c.p}
 	c.p.RejectUnknown("userid")
 	id, _ := f.userid("userid")
 	if err := c.p.Err(); err != nil {
-		return nil, err
+		return id, nil, err
 	}
 	u, ok := c.s.users[id]
 	if !ok {
-		return nil, noSuchUser(id)
+		return id, nil, noSuchUser(id)
+	}
+	return id, u, nil
+}
+
+func getUser(c *call) (any, error) {
+	id, u, err := c.onlyUser()
+	if err != nil {
+		return nil, err
 	}
 	m := c.s.userData(id, u)
 	groups := c.s.policy.UserGroups(id)
