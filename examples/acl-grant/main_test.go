@@ -11,6 +11,8 @@ import (
 	"github.com/proxkit/proxkit/examples/internal/exampletest"
 	"github.com/proxkit/proxkit/pbs"
 	"github.com/proxkit/proxkit/pbs/pbstest"
+	"github.com/proxkit/proxkit/pve"
+	"github.com/proxkit/proxkit/pve/pvetest"
 )
 
 func TestGrantsAndRevokesOnPBS(t *testing.T) {
@@ -74,4 +76,52 @@ func TestGrantErrorsOnPBS(t *testing.T) {
 	assert.Equal(t, 2, res.Code, res.Stderr)
 	res = exampletest.RunApp(t, "acl-grant", run, env, nil, "/", "Admin")
 	assert.Equal(t, 2, res.Code, res.Stderr)
+}
+
+func TestGrantsOnPVEIncludingGroups(t *testing.T) {
+	srv := pvetest.NewServer(t)
+	ctx := t.Context()
+	admin, err := pve.NewClient(srv.URL, pve.WithCredentials(srv.AdminToken), pve.WithFingerprint(srv.Fingerprint))
+	require.NoError(t, err)
+	user := auth.MustParseUserid("monitor@pve")
+	require.NoError(t, admin.Access.CreateUser(ctx, user, nil))
+	require.NoError(t, admin.Access.CreateGroup(ctx, "ops", ""))
+	tok, err := admin.Access.CreateToken(ctx, auth.MustParseAuthid("monitor@pve!ci"), nil)
+	require.NoError(t, err)
+	env := exampletest.PVEEnv(srv)
+
+	res := exampletest.RunApp(t, "acl-grant", run, env, nil, "/vms/100", "PVEAuditor", "monitor@pve!ci", "monitor@pve", "@ops")
+	require.Equal(t, 0, res.Code, res.Stderr)
+	assert.Equal(t, "granted PVEAuditor on /vms/100 to monitor@pve!ci\n"+
+		"granted PVEAuditor on /vms/100 to monitor@pve\n"+
+		"granted PVEAuditor on /vms/100 to group ops\n", res.Stdout)
+
+	entries, err := admin.Access.ListACL(ctx)
+	require.NoError(t, err)
+	var got []string
+	for _, e := range entries {
+		if e.Path == "/vms/100" {
+			got = append(got, e.Subject+" "+e.Role)
+		}
+	}
+	assert.ElementsMatch(t, []string{"monitor@pve!ci PVEAuditor", "monitor@pve PVEAuditor", "ops PVEAuditor"}, got)
+
+	c, err := pve.NewClient(srv.URL, pve.WithCredentials(tok.Credentials()), pve.WithFingerprint(srv.Fingerprint))
+	require.NoError(t, err)
+	perms, err := c.Access.Permissions(ctx, &pve.PermissionsOptions{Path: "/vms/100"})
+	require.NoError(t, err)
+	assert.True(t, perms["/vms/100"].Has("VM.Audit"))
+
+	res = exampletest.RunApp(t, "acl-grant", run, env, nil, "--revoke", "/vms/100", "PVEAuditor", "monitor@pve")
+	require.Equal(t, 0, res.Code, res.Stderr)
+	assert.Equal(t, "revoked PVEAuditor on /vms/100 from monitor@pve\n", res.Stdout)
+	perms, err = c.Access.Permissions(ctx, &pve.PermissionsOptions{Path: "/vms/100"})
+	require.NoError(t, err)
+	assert.False(t, perms["/vms/100"].Has("VM.Audit"), "the separated token lost it with its user")
+
+	// Without the right to modify permissions: 403, one line.
+	res = exampletest.RunApp(t, "acl-grant", run, exampletest.PVEEnvFor(srv, tok.ID, tok.Secret), nil, "/vms/100", "PVEAdmin", "monitor@pve!ci")
+	assert.Equal(t, 1, res.Code)
+	assert.Contains(t, res.Stderr, "403")
+	assert.Equal(t, 1, strings.Count(res.Stderr, "\n"), res.Stderr)
 }

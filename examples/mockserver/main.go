@@ -8,10 +8,10 @@
 // bound), the certificate fingerprint and a token with Admin rights on "/"
 // (authid and secret); for PBS also the datastore "store1", its directory
 // and a repository string. It serves until SIGINT or SIGTERM and then
-// exits 0. With -state the PBS datastores live in DIR and survive restarts
-// (users, tokens and ACLs always start fresh, and so does the token
-// secret); without it everything is in a temporary directory that is
-// removed on exit.
+// exits 0. With -state, PBS keeps its datastores in DIR (users, tokens and
+// ACLs start fresh) and PVE its users, tokens and ACLs; either way the
+// admin token gets a new secret on every start. Without -state, PBS uses a
+// temporary directory removed on exit and PVE keeps everything in memory.
 package main
 
 import (

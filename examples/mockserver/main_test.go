@@ -90,3 +90,26 @@ func TestMockServerUsage(t *testing.T) {
 	assert.Equal(t, 1, res.Code)
 	assert.Equal(t, 1, strings.Count(res.Stderr, "\n"), res.Stderr)
 }
+
+func TestPVEMockServesUntilInterrupted(t *testing.T) {
+	state := t.TempDir()
+	m := exampletest.StartMock(t, "-product", "pve", "-listen", "127.0.0.1:0", "-state", state)
+	assert.Equal(t, "pve", m.Product)
+	assert.True(t, strings.HasPrefix(m.URL, "https://127.0.0.1:"), m.URL)
+	assert.Equal(t, "root@pam!admin", m.AuthID)
+	assert.Empty(t, m.Datastore)
+	assert.Empty(t, m.Repository)
+
+	header := "PVEAPIToken=" + m.AuthID + "=" + m.Secret
+	status, body := pinnedGet(t, m.Fingerprint, m.URL+"/api2/json/version", header)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body["data"], "version")
+	status, body = pinnedGet(t, m.Fingerprint, m.URL+"/api2/json/access/users", header)
+	assert.Equal(t, http.StatusOK, status, "the token has full rights")
+	assert.NotEmpty(t, body["data"])
+	status, _ = pinnedGet(t, m.Fingerprint, m.URL+"/api2/json/access/users", "PVEAPIToken="+m.AuthID+"=00000000-0000-0000-0000-000000000000")
+	assert.Equal(t, http.StatusUnauthorized, status)
+
+	assert.Equal(t, 0, m.Stop(t), "stderr: %s", m.Stderr())
+	assert.FileExists(t, filepath.Join(state, "pvetest-state.json"))
+}

@@ -1,12 +1,26 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/proxkit/proxkit/examples/internal/cli"
+	"github.com/proxkit/proxkit/pve/pvetest"
 )
 
-// startPVE waits for package pvetest.
+// startPVE starts the PVE mock; with state, users, tokens and ACLs persist
+// in DIR (the admin token gets a new secret on every start).
 func startPVE(listen, state string) (cli.MockInfo, func() error, error) {
-	return cli.MockInfo{}, nil, errors.New("the PVE mock is not available yet")
+	opts := []pvetest.Option{pvetest.WithListenAddr(listen)}
+	if state != "" {
+		opts = append(opts, pvetest.WithStateDir(state))
+	}
+	srv, err := pvetest.Start(opts...)
+	if err != nil {
+		return cli.MockInfo{}, nil, err
+	}
+	return cli.MockInfo{
+		Product:     "pve",
+		URL:         srv.URL,
+		Fingerprint: srv.Fingerprint.String(),
+		AuthID:      srv.AdminToken.ID.String(),
+		Secret:      srv.AdminToken.Secret.Reveal(),
+	}, srv.Close, nil
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/proxkit/proxkit/examples/internal/exampletest"
 	"github.com/proxkit/proxkit/pbs"
 	"github.com/proxkit/proxkit/pbs/pbstest"
+	"github.com/proxkit/proxkit/pve"
+	"github.com/proxkit/proxkit/pve/pvetest"
 )
 
 // backupToken sets up backup@pbs!client with DatastoreBackup on store1 for
@@ -74,4 +76,26 @@ func TestOnlyHere(t *testing.T) {
 		"/":          {},
 	}))
 	assert.Equal(t, "/           (none)\n/datastore  Datastore.Audit Datastore.Backup  only here: Datastore.Audit\n", w.String())
+}
+
+func TestPermissionsOnPVE(t *testing.T) {
+	srv := pvetest.NewServer(t)
+	ctx := t.Context()
+	admin, err := pve.NewClient(srv.URL, pve.WithCredentials(srv.AdminToken), pve.WithFingerprint(srv.Fingerprint))
+	require.NoError(t, err)
+	require.NoError(t, admin.Access.CreateUser(ctx, auth.MustParseUserid("monitor@pve"), nil))
+	tok, err := admin.Access.CreateToken(ctx, auth.MustParseAuthid("monitor@pve!ci"), nil)
+	require.NoError(t, err)
+	require.NoError(t, admin.Access.Grant(ctx, pve.ACLChange{Path: "/vms/100", Roles: []string{"PVEAuditor"}, Tokens: []auth.Authid{tok.ID}}))
+
+	env := exampletest.PVEEnv(srv)
+	res := exampletest.RunApp(t, "permissions", run, env, nil, "--of", "monitor@pve!ci", "--path", "/vms/100")
+	require.Equal(t, 0, res.Code, res.Stderr)
+	assert.Equal(t, "/vms/100  (none)\n", res.Stdout, "the user has nothing, so the separated token has nothing")
+
+	require.NoError(t, admin.Access.Grant(ctx, pve.ACLChange{Path: "/vms/100", Roles: []string{"PVEAuditor"}, Users: []auth.Userid{tok.ID.User()}}))
+	res = exampletest.RunApp(t, "permissions", run, exampletest.PVEEnvFor(srv, tok.ID, tok.Secret), nil, "--path", "/vms/100")
+	require.Equal(t, 0, res.Code, res.Stderr)
+	assert.Regexp(t, `^/vms/100  .*VM\.Audit`, res.Stdout)
+	assert.NotContains(t, res.Stdout, "only here")
 }

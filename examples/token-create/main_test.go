@@ -13,6 +13,8 @@ import (
 	"github.com/proxkit/proxkit/examples/internal/exampletest"
 	"github.com/proxkit/proxkit/pbs"
 	"github.com/proxkit/proxkit/pbs/pbstest"
+	"github.com/proxkit/proxkit/pve"
+	"github.com/proxkit/proxkit/pve/pvetest"
 )
 
 func adminPBS(t *testing.T, srv *pbstest.Server) *pbs.Client {
@@ -104,4 +106,48 @@ func TestTokenCreateUsage(t *testing.T) {
 		assert.Equal(t, 2, res.Code, "%v: %s", args, res.Stderr)
 		assert.Equal(t, 1, strings.Count(res.Stderr, "\n"), res.Stderr)
 	}
+}
+
+func TestCreatesPVEToken(t *testing.T) {
+	srv := pvetest.NewServer(t)
+	env := exampletest.PVEEnv(srv)
+	secretPath := filepath.Join(t.TempDir(), "secret")
+	res := exampletest.RunApp(t, "token-create", run, env, nil,
+		"--create-user", "--expire", "2030-01-01T00:00:00Z", "--secret-file", secretPath, "monitor@pve!ci")
+	require.Equal(t, 0, res.Code, res.Stderr)
+	assert.Equal(t, "created API token monitor@pve!ci (privilege separated, expires 2030-01-01T00:00:00Z)\n"+
+		"next: acl-grant -product pve PATH ROLE monitor@pve!ci (the token has no privileges yet)\n"+
+		"wrote the secret to "+secretPath+" (mode 0600)\n", res.Stdout)
+	st, err := os.Stat(secretPath)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+
+	admin, err := pve.NewClient(srv.URL, pve.WithCredentials(srv.AdminToken), pve.WithFingerprint(srv.Fingerprint))
+	require.NoError(t, err)
+	tok, err := admin.Access.GetToken(t.Context(), auth.MustParseAuthid("monitor@pve!ci"))
+	require.NoError(t, err)
+	assert.True(t, tok.Privsep)
+	assert.Equal(t, int64(1893456000), tok.Expire.Unix())
+
+	// The secret file works as PVE_PASSWORD_FILE.
+	c, err := pve.NewClient(srv.URL, pve.WithFingerprint(srv.Fingerprint), pve.WithToken(tok.ID, auth.NewSecret(strings.TrimSpace(readFile(t, secretPath)))))
+	require.NoError(t, err)
+	_, err = c.Version(t.Context())
+	require.NoError(t, err)
+
+	res = exampletest.RunApp(t, "token-create", run, env, nil, "--no-privsep", "--print-secret", "monitor@pve!full")
+	require.Equal(t, 0, res.Code, res.Stderr)
+	assert.True(t, strings.HasPrefix(res.Stdout, "created API token monitor@pve!full (not separated: it has all of its user's privileges, no expiry)\n"), res.Stdout)
+	assert.Regexp(t, `^[0-9a-f-]{36}$`, res.LastLine())
+
+	res = exampletest.RunApp(t, "token-create", run, env, nil, "monitor@pve!lost")
+	assert.Equal(t, 2, res.Code)
+	assert.Equal(t, "token-create: the secret is shown only once: give --secret-file FILE or --print-secret\n", res.Stderr)
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	return string(b)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/proxkit/proxkit/auth"
 	"github.com/proxkit/proxkit/examples/internal/cli"
 	"github.com/proxkit/proxkit/pbs/pbstest"
+	"github.com/proxkit/proxkit/pve/pvetest"
 )
 
 // RunApp runs an example's run function in-process as program name, with
@@ -48,4 +49,19 @@ func PBSEnvFor(t testing.TB, srv *pbstest.Server, tok auth.Token) map[string]str
 // PBSEnv is the PBS_* environment for srv's admin token.
 func PBSEnv(t testing.TB, srv *pbstest.Server) map[string]string {
 	return PBSEnvFor(t, srv, srv.AdminToken)
+}
+
+// PVEEnvFor is the PVE_* environment for credentials id and secret on srv.
+func PVEEnvFor(srv *pvetest.Server, id auth.Authid, secret auth.Secret) map[string]string {
+	return map[string]string{
+		auth.EnvPVEURL:         srv.URL,
+		auth.EnvPVEAuthID:      id.String(),
+		auth.EnvPVEPassword:    secret.Reveal(),
+		auth.EnvPVEFingerprint: srv.Fingerprint.String(),
+	}
+}
+
+// PVEEnv is the PVE_* environment for srv's admin token.
+func PVEEnv(srv *pvetest.Server) map[string]string {
+	return PVEEnvFor(srv, srv.AdminToken.ID, srv.AdminToken.Secret)
 }
