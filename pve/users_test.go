@@ -262,3 +262,26 @@ func TestDeleteUserRemovesEverything(t *testing.T) {
 	err = e.admin.Access.DeleteUser(ctx(t), uid("ghost@pve"))
 	assert.ErrorIs(t, err, pve.ErrNotFound, "non-root callers meet the existence check")
 }
+
+// A ticket session through the client: the CSRF token goes with every
+// change, and an expired ticket (2 hours) is replaced by a new login.
+func TestTicketSession(t *testing.T) {
+	e := newEnv(t, withPasswords()...)
+	root := e.login("root@pam", rootPassword)
+	assert.Equal(t, auth.RootUserid.Authid(), root.AuthID())
+	require.NoError(t, root.Access.CreateGroup(ctx(t), "g1", ""), "POST with the CSRF token")
+
+	e.clock.Advance(3 * time.Hour)
+	require.NoError(t, root.Access.CreateGroup(ctx(t), "g2", ""), "the expired ticket is renewed by logging in again")
+
+	// A disabled user cannot log in, and its ticket stops working.
+	e.mkUser("tmp@pve", &pve.UserOptions{Password: auth.NewSecret("tmp-password")})
+	tmp := e.login("tmp@pve", "tmp-password")
+	_, err := tmp.Access.ListUsers(ctx(t), nil)
+	require.NoError(t, err)
+	require.NoError(t, e.admin.Access.UpdateUser(ctx(t), uid("tmp@pve"), pve.UserUpdate{Enable: pve.Ptr(false)}))
+	_, err = tmp.Access.ListUsers(ctx(t), nil)
+	assert.ErrorIs(t, err, pve.ErrUnauthorized)
+	_, err = e.login("tmp@pve", "tmp-password").Access.ListUsers(ctx(t), nil)
+	assert.Error(t, err)
+}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -228,4 +229,16 @@ func TestStartCloseAndTLS(t *testing.T) {
 	assert.Error(t, err)
 	_, err = pvetest.Start(pvetest.WithListenAddr("256.0.0.1:1"))
 	assert.Error(t, err)
+}
+
+// WithRealDelays holds a 401 back until about 3 seconds after arrival, as
+// PVE does.
+func TestRealDelays(t *testing.T) {
+	t.Parallel()
+	srv := pvetest.NewServer(t, pvetest.WithRealDelays())
+	start := time.Now()
+	r := do(t, srv, "GET", "/version", nil, nil)
+	assert.Equal(t, "401 No ticket", r.line)
+	assert.GreaterOrEqual(t, time.Since(start), 2500*time.Millisecond)
+	assert.Equal(t, http.StatusOK, do(t, srv, "GET", "/version", nil, authz(srv.AdminToken)).status)
 }
