@@ -3,6 +3,7 @@ package pvetest_test
 import (
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
 	"net/url"
 	"strings"
@@ -241,4 +242,16 @@ func TestRealDelays(t *testing.T) {
 	assert.Equal(t, "401 No ticket", r.line)
 	assert.GreaterOrEqual(t, time.Since(start), 2500*time.Millisecond)
 	assert.Equal(t, http.StatusOK, do(t, srv, "GET", "/version", nil, authz(srv.AdminToken)).status)
+}
+
+func TestWithVersion(t *testing.T) {
+	var logs strings.Builder
+	srv := pvetest.NewServer(t, pvetest.WithVersion("8.4.1", "8.4", "abcd1234"), pvetest.WithErrorLog(log.New(&logs, "", 0)))
+	r := do(t, srv, "GET", "/version", nil, authz(srv.AdminToken))
+	assert.Equal(t, map[string]any{"data": map[string]any{"version": "8.4.1", "release": "8.4", "repoid": "abcd1234"}}, r.json(t))
+	_, err := pvetest.Start(pvetest.WithVersion("", "", ""))
+	assert.Error(t, err)
+
+	srv.CloseClientConnections()
+	assert.Equal(t, http.StatusOK, do(t, srv, "GET", "/version", nil, authz(srv.AdminToken)).status, "new connections work")
 }
