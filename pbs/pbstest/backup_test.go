@@ -162,3 +162,44 @@ func TestBackupSessionListsEndpoints(t *testing.T) {
 	assert.Equal(t, "Path '/finish' not found.", c.fails(http.StatusNotFound, "GET", "/finish", nil, "", nil), "a known path with the wrong method")
 	c.data("POST", "/speedtest", nil, "application/octet-stream", make([]byte, 1<<20))
 }
+
+// TestGarbageCollectionDuringSessionKeepsItsChunks runs the server
+// store's garbage collection, with a cutoff that would remove every
+// unreferenced chunk, while a session has uploaded chunks no index
+// references yet: they survive because the session's writer is running,
+// and the backup finishes intact.
+func TestGarbageCollectionDuringSessionKeepsItsChunks(t *testing.T) {
+	srv := NewServer(t)
+	c := startBackupSession(t, srv, "host", "gc", protoTime)
+	chunks := testChunks(31, 3, 4096)
+	wid := c.createIndex("dynamic", "a.didx", nil)
+	for _, ch := range chunks {
+		c.uploadChunk("dynamic", wid, ch)
+	}
+	time.Sleep(10 * time.Millisecond)
+	st := srv.stores[DefaultDatastore]
+	_, err := st.GarbageCollect(context.Background(), datastore.GCOptions{Cutoff: time.Now(), NoStatusFile: true})
+	require.NoError(t, err)
+	for _, ch := range chunks {
+		ok, err := st.HasChunk(datastore.ComputeDigest(ch))
+		require.NoError(t, err)
+		assert.True(t, ok, "a running session's chunks survive")
+	}
+	var sum datastore.DynamicChecksum
+	var ds []datastore.Digest
+	var offs []uint64
+	var off uint64
+	for _, ch := range chunks {
+		d := datastore.ComputeDigest(ch)
+		ds, offs = append(ds, d), append(offs, off)
+		off += uint64(len(ch))
+		sum.Add(off, d)
+	}
+	c.appendChunks("dynamic", wid, ds, offs)
+	c.data("POST", "/dynamic_close", closeQuery(wid, len(chunks), off, sum.Sum()), "", nil)
+	c.finishBackup("host", "gc", protoTime, datastore.ManifestFile{Filename: "a.didx", Size: off, Csum: hexSum(sum.Sum())})
+	waitSessions(t, srv)
+	res, err := st.Verify(context.Background(), datastore.Namespace{}, snapshotOf("host", "gc", protoTime), datastore.VerifyOptions{NoUpdate: true})
+	require.NoError(t, err)
+	assert.True(t, res.OK(), "%v", res.Errors)
+}

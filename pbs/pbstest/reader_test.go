@@ -167,3 +167,16 @@ func TestReaderSnapshotChecksAndLock(t *testing.T) {
 	// Several readers share the lock.
 	startReaderSession(t, srv, "host", "x", protoTime)
 }
+
+func TestReaderRefusesExclusivelyLockedSnapshot(t *testing.T) {
+	srv := NewServer(t)
+	firstBackup(t, srv, testChunks(25, 1, 100), make([]byte, 10))
+	lock, err := srv.stores[DefaultDatastore].LockSnapshot(datastore.Namespace{}, snapshotOf("host", "x", protoTime), true)
+	require.NoError(t, err)
+	r, err := protoDial(t, srv, srv.AdminToken, "/api2/json/reader", h2upgrade.ReaderProtocol, readerQuery("host", "x", protoTime))
+	status, msg := refused(t, r, err)
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Contains(t, msg, "unable to acquire lock")
+	require.NoError(t, lock.Unlock())
+	startReaderSession(t, srv, "host", "x", protoTime)
+}
