@@ -32,6 +32,8 @@
 //   - Routing: Router maps "METHOD /path/{param}" routes with ServeMux
 //     patterns and a dialect not-found handler; PBSPaths applies PBS's path
 //     normalization.
+//   - State: WriteStateFile and ReadStateFile persist a mock's state as
+//     JSON (mode 0600, atomic rename) for mocks that survive restarts.
 //   - Time: every time-dependent function takes the time or a Clock;
 //     FakeClock lets tests move it; AuthFailureDelay models the servers' 3 s
 //     delay of 401 replies (off by default in mocks).

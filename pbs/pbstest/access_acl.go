@@ -90,7 +90,7 @@ func (s *Server) handleUpdateACL(w http.ResponseWriter, r *http.Request) {
 		s.writeACLError(w, err)
 		return
 	}
-	s.reply(w, nil, nil)
+	s.replySavedLocked(w, nil)
 }
 
 // writeACLError writes a refused ACL change: PBS answers every one with

@@ -106,5 +106,5 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.passwords.Set(user.Authid(), password)
-	s.reply(w, nil, nil)
+	s.replySavedLocked(w, nil)
 }

@@ -123,7 +123,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 	secret := mockcore.NewTokenSecret()
 	s.secrets.Set(tid, secret)
 	s.tokens[tid] = t
-	s.reply(w, tokenSecretJSON{Tokenid: tid.String(), Value: secret}, nil)
+	s.replySavedLocked(w, tokenSecretJSON{Tokenid: tid.String(), Value: secret})
 }
 
 // handleUpdateToken is PUT /access/users/{userid}/token/{token-name},
@@ -172,12 +172,12 @@ func (s *Server) handleUpdateToken(w http.ResponseWriter, r *http.Request) {
 		t.expire = storedExpire(*expire)
 	}
 	if !regenerate {
-		s.reply(w, nil, nil)
+		s.replySavedLocked(w, nil)
 		return
 	}
 	secret := mockcore.NewTokenSecret()
 	s.secrets.Set(tid, secret)
-	s.reply(w, tokenSecretJSON{Tokenid: tid.String(), Value: secret}, nil)
+	s.replySavedLocked(w, tokenSecretJSON{Tokenid: tid.String(), Value: secret})
 }
 
 // handleDeleteToken is DELETE /access/users/{userid}/token/{token-name}.
@@ -212,5 +212,5 @@ func (s *Server) handleDeleteToken(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.legacyDelete {
 		s.policy.RemoveToken(tid)
 	}
-	s.reply(w, nil, nil)
+	s.replySavedLocked(w, nil)
 }

@@ -178,12 +178,13 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 	// password leaves the user created.
 	if hasPassword {
 		if realm == "pam" && !s.isSuperuser(id) {
+			_ = s.saveLocked() // the user stays created
 			mockcore.WritePBSError(w, http.StatusBadRequest, "only superuser can edit pam credentials!")
 			return
 		}
 		s.passwords.Set(u.id.Authid(), password)
 	}
-	s.reply(w, nil, nil)
+	s.replySavedLocked(w, nil)
 }
 
 // userDeletable are the properties PUT /access/users/{userid} can delete.
@@ -260,7 +261,7 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
 	if v, ok := names["email"]; ok {
 		u.email = *v
 	}
-	s.reply(w, nil, nil)
+	s.replySavedLocked(w, nil)
 }
 
 // storedEnable is how PBS's updates store "enable": true as unset.
@@ -322,5 +323,5 @@ func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request) {
 	if user == auth.RootUserid {
 		s.users[user] = newRootUser()
 	}
-	s.reply(w, nil, nil)
+	s.replySavedLocked(w, nil)
 }

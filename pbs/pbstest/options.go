@@ -62,9 +62,11 @@ func WithListenAddr(addr string) Option {
 }
 
 // WithStateDir keeps the datastores in dir/<name> instead of a temporary
-// directory that Close removes. An existing datastore there is opened, not
-// recreated, so backups survive a restart; users, tokens and ACLs always
-// start fresh.
+// directory that Close removes, and the access-control state (users,
+// tokens with hashed secrets, hashed passwords, ACL entries) in
+// dir/StateFile, written with mode 0600 after every change. An existing
+// datastore or state file is opened, not recreated, so a mock server
+// survives restarts. The admin token gets a new secret on every start.
 func WithStateDir(dir string) Option {
 	return func(c *config) error {
 		if dir == "" {

@@ -90,11 +90,17 @@ func Start(opts ...Option) (*Server, error) {
 		Product: auth.PBS, Tickets: s.tickets, Secrets: s.secrets, Clock: s.clock,
 		Active: s.accountActive, Delay: mockcore.AuthFailureDelay(cfg.authDelay),
 	}
+	if err := s.loadState(); err != nil {
+		return nil, err
+	}
 	if !cfg.rootPassword.IsZero() {
 		s.passwords.Set(auth.RootUserid.Authid(), cfg.rootPassword.Reveal())
 	}
 	if err := s.bootstrapAdmin(); err != nil {
 		return nil, err
+	}
+	if err := s.saveLocked(); err != nil {
+		return nil, fmt.Errorf("pbstest: %w", err)
 	}
 	if err := s.openDatastores(); err != nil {
 		s.removeTemp()
@@ -183,11 +189,16 @@ func (s *Server) coreRoutes(rt *mockcore.Router) {
 	rt.Handle("GET", "/version", s.handleVersion)
 }
 
-// bootstrapAdmin creates root@pam!admin with the Admin role on "/".
+// bootstrapAdmin creates root@pam!admin with the Admin role on "/" (or,
+// with a state file, re-enables it there), under a new secret on every
+// start: no secret is ever stored in clear.
 func (s *Server) bootstrapAdmin() error {
 	id, err := auth.NewTokenID(auth.RootUserid, AdminTokenName)
 	if err != nil {
 		return fmt.Errorf("pbstest: admin token: %w", err)
+	}
+	if _, ok := s.users[auth.RootUserid]; !ok {
+		s.users[auth.RootUserid] = newRootUser()
 	}
 	secret := mockcore.NewTokenSecret()
 	s.tokens[id] = &tokenRecord{id: id, comment: "pbstest bootstrap token"}
