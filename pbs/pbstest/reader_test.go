@@ -180,3 +180,36 @@ func TestReaderRefusesExclusivelyLockedSnapshot(t *testing.T) {
 	require.NoError(t, lock.Unlock())
 	startReaderSession(t, srv, "host", "x", protoTime)
 }
+
+func TestNamespacedBackupAndRestore(t *testing.T) {
+	srv := NewServer(t)
+	st := srv.stores[DefaultDatastore]
+	ns, err := st.CreateNamespace(datastore.Namespace{}, "prod")
+	require.NoError(t, err)
+	ns, err = st.CreateNamespace(ns, "db")
+	require.NoError(t, err)
+	q := backupQuery("ct", "200", protoTime)
+	q.Set("ns", "prod/db")
+	c, err := protoDial(t, srv, srv.AdminToken, "/api2/json/backup", h2upgrade.BackupProtocol, q)
+	require.NoError(t, err)
+	chunks := testChunks(26, 2, 500)
+	c.finishBackup("ct", "200", protoTime, c.uploadDynamic("root.pxar.didx", chunks, nil))
+	waitSessions(t, srv)
+
+	res, err := openStore(t, srv).Verify(context.Background(), ns, snapshotOf("ct", "200", protoTime), datastore.VerifyOptions{NoUpdate: true})
+	require.NoError(t, err)
+	assert.True(t, res.OK())
+	rq := readerQuery("ct", "200", protoTime)
+	r, err := protoDial(t, srv, srv.AdminToken, "/api2/json/reader", h2upgrade.ReaderProtocol, rq)
+	_, msg := refused(t, r, err)
+	assert.Equal(t, "snapshot ct/200/2023-11-14T22:13:20Z does not exist.", msg, "not in the root namespace")
+	rq.Set("ns", "prod/db")
+	r, err = protoDial(t, srv, srv.AdminToken, "/api2/json/reader", h2upgrade.ReaderProtocol, rq)
+	require.NoError(t, err)
+	r.raw("/download", url.Values{"file-name": {"root.pxar.didx"}})
+	d := datastore.ComputeDigest(chunks[1])
+	blob := r.raw("/chunk", url.Values{"digest": {d.String()}})
+	got, err := datastore.NewBlobDecoder().DecodeChunk(nil, blob, d, len(chunks[1]))
+	require.NoError(t, err)
+	assert.Equal(t, chunks[1], got)
+}
