@@ -218,30 +218,32 @@ func (s *backupSession) serveChunk(fixed bool) http.HandlerFunc {
 // clients' form) or, with a form Content-Type, from its parameters.
 func (s *backupSession) serveAppend(fixed bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var req appendRequest
-		var err error
-		if isJSON(r.Header.Get("Content-Type")) {
-			var body []byte
-			body, err = io.ReadAll(io.LimitReader(r.Body, mockcore.MaxParamBody+1))
-			switch {
-			case err != nil:
-				err = mockcore.Errorf(http.StatusBadRequest, "Problems reading request body: %v", err)
-			case len(body) > mockcore.MaxParamBody:
-				err = mockcore.Errorf(http.StatusBadRequest, "Request body too large")
-			default:
-				req, err = decodeAppendJSON(body)
-			}
-		} else if p, ok := apiParams(w, r); !ok {
-			return
-		} else {
-			req, err = decodeAppendParams(p)
-		}
+		req, err := readAppend(r)
 		if err != nil {
 			reply(w, nil, err)
 			return
 		}
 		reply(w, nil, s.appendChunks(fixed, req))
 	}
+}
+
+// readAppend reads the parameters of PUT fixed_index / dynamic_index.
+func readAppend(r *http.Request) (appendRequest, error) {
+	if !isJSON(r.Header.Get("Content-Type")) {
+		p, err := mockcore.ParsePBSParams(r)
+		if err != nil {
+			return appendRequest{}, err
+		}
+		return decodeAppendParams(p)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, mockcore.MaxParamBody+1))
+	switch {
+	case err != nil:
+		return appendRequest{}, mockcore.Errorf(http.StatusBadRequest, "Problems reading request body: %v", err)
+	case len(body) > mockcore.MaxParamBody:
+		return appendRequest{}, mockcore.Errorf(http.StatusBadRequest, "Request body too large")
+	}
+	return decodeAppendJSON(body)
 }
 
 func (s *backupSession) serveClose(fixed bool) http.HandlerFunc {
