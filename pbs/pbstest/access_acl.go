@@ -33,8 +33,7 @@ func (s *Server) handleReadACL(w http.ResponseWriter, r *http.Request) {
 	p.RejectUnknown("path", "exact")
 	path, _ := readACLPath(p, "path")
 	exact := p.BoolOr("exact", false)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	s.mu.Lock()
@@ -72,8 +71,7 @@ func (s *Server) handleUpdateACL(w http.ResponseWriter, r *http.Request) {
 	req.Group, _ = checkedString(p, "group", idMinLen, idMaxLen, groupID)
 	req.Delete = p.BoolOr("delete", false)
 	digest, _ := readDigest(p)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 

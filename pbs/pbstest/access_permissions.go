@@ -43,16 +43,7 @@ type roleJSON struct {
 // answers in hash order; the mock sorts by name. Privileges are names in
 // bit order, never masks (their values changed in PBS 3.3).
 func (s *Server) handleListRoles(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authenticate(w, r); !ok {
-		return
-	}
-	p, ok := s.params(w, r)
-	if !ok {
-		return
-	}
-	p.RejectUnknown()
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if _, ok := s.authenticatedNoParams(w, r); !ok {
 		return
 	}
 	roles := acl.BuiltinRoles(auth.PBS)
@@ -93,8 +84,7 @@ func (s *Server) handlePermissions(w http.ResponseWriter, r *http.Request) {
 	p.RejectUnknown("auth-id", "path")
 	target, hasTarget := readAuthid(p, "auth-id")
 	path, hasPath := readACLPath(p, "path")
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	if !hasTarget {

@@ -26,8 +26,7 @@ func (s *Server) handleTicket(w http.ResponseWriter, r *http.Request) {
 	p.Require("username", "password")
 	user, _ := readUserid(p, "username")
 	password, _ := p.String("password")
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	if !s.login(user, password) {
@@ -75,8 +74,7 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 	user, _ := readUserid(p, "userid")
 	password, _ := checkedString(p, "password", 1, 1024, singleLine)
 	confirm, hasConfirm := checkedString(p, "confirmation-password", 1, 1024, singleLine)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	if id.User() != auth.RootUserid {

@@ -36,8 +36,7 @@ func (s *Server) handleListTokens(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	s.mu.Lock()
@@ -61,8 +60,7 @@ func (s *Server) handleReadToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	s.mu.Lock()
@@ -105,8 +103,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 		t.expire = v
 	}
 	digest, _ := readDigest(p)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 
@@ -144,8 +141,7 @@ func (s *Server) handleUpdateToken(w http.ResponseWriter, r *http.Request) {
 	regenerate := p.BoolOr("regenerate", false)
 	del, _ := readDeleteList(p, "comment")
 	digest, _ := readDigest(p)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 
@@ -192,8 +188,7 @@ func (s *Server) handleDeleteToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	digest, _ := readDigest(p)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 

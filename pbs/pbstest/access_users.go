@@ -79,8 +79,7 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	p.RejectUnknown("include_tokens")
 	withTokens := p.BoolOr("include_tokens", false)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	all := s.privileges(id, usersACLPath).Has(acl.PrivSysAudit)
@@ -113,8 +112,7 @@ func (s *Server) handleReadUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	s.mu.Lock()
@@ -157,8 +155,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	password, hasPassword := readPassword(p, "password")
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 
@@ -216,8 +213,7 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
 	_, _ = readPassword(p, "password")
 	del, _ := readDeleteList(p, userDeletable...)
 	digest, _ := readDigest(p)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 
@@ -295,8 +291,7 @@ func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	digest, _ := readDigest(p)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 

@@ -144,6 +144,16 @@ func (s *Server) params(w http.ResponseWriter, r *http.Request) (*mockcore.Param
 	return p, true
 }
 
+// paramsOK writes the recorded parameter problems (p.Err) as PBS's 400
+// and returns false, or returns true when there are none.
+func (s *Server) paramsOK(w http.ResponseWriter, p *mockcore.Params) bool {
+	if err := p.Err(); err != nil {
+		s.fail(w, err)
+		return false
+	}
+	return true
+}
+
 // fail writes any handler error in PBS's dialect: *mockcore.HTTPError with
 // its status, everything else (parameter errors included) as 400 text.
 func (s *Server) fail(w http.ResponseWriter, err error) { mockcore.WritePBSFailure(w, err) }

@@ -1,6 +1,10 @@
 package pbstest
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/proxkit/proxkit/auth"
+)
 
 // handlePing is GET /ping: no authentication, {"pong": true}.
 func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
@@ -9,18 +13,24 @@ func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
 
 // handleVersion is GET /version (any authenticated caller).
 func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authenticate(w, r); !ok {
-		return
-	}
-	p, ok := s.params(w, r)
-	if !ok {
-		return
-	}
-	p.RejectUnknown()
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if _, ok := s.authenticatedNoParams(w, r); !ok {
 		return
 	}
 	v := s.cfg.version
 	s.reply(w, map[string]string{"version": v[0], "release": v[1], "repoid": v[2]}, nil)
+}
+
+// authenticatedNoParams starts a handler of a method without parameters
+// that any authenticated caller may use (Permission::Anybody).
+func (s *Server) authenticatedNoParams(w http.ResponseWriter, r *http.Request) (auth.Authid, bool) {
+	id, ok := s.authenticate(w, r)
+	if !ok {
+		return auth.Authid{}, false
+	}
+	p, ok := s.params(w, r)
+	if !ok {
+		return auth.Authid{}, false
+	}
+	p.RejectUnknown()
+	return id, s.paramsOK(w, p)
 }
