@@ -53,6 +53,9 @@ func run(ctx context.Context, app *cli.App) error {
 	if err := pveAccessStory(ctx, n, pveSrv); err != nil {
 		return fmt.Errorf("PVE access: %w", err)
 	}
+	if err := pbsBackupStory(ctx, n, pbsSrv, dir); err != nil {
+		return fmt.Errorf("PBS backups: %w", err)
+	}
 	fmt.Fprintln(app.Stdout, "\nDone.")
 	return nil
 }
