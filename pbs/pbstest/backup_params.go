@@ -247,7 +247,11 @@ func decodeAppendJSON(body []byte) (appendRequest, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.UseNumber()
-	if err := dec.Decode(&obj); err != nil || dec.More() {
+	err := dec.Decode(&obj)
+	if err == nil && dec.More() {
+		err = errors.New("trailing characters after the object")
+	}
+	if err != nil {
 		switch {
 		case trimmed[0] == '[':
 			return req, mockcore.Errorf(http.StatusBadRequest, "Expected object - got array.")
