@@ -226,11 +226,44 @@ func (s *DatastoreService) StartPrune(ctx context.Context, store string, ns data
 	return s.startTask(ctx, dsStorePath(store, "prune"), v)
 }
 
+// PruneDatastoreOptions selects the groups StartPruneDatastore prunes:
+// every group of Namespace and the namespaces below it, down to MaxDepth
+// levels (nil: all).
+type PruneDatastoreOptions struct {
+	PruneOptions
+	Namespace datastore.Namespace
+	MaxDepth  *int
+}
+
+// StartPruneDatastore prunes every group of a namespace tree with the same
+// keep rules, as a task; the task log lists each group and each snapshot's
+// mark ("would remove ..." in a dry run). Callers without Datastore.Modify
+// prune only the groups they own, where they hold Datastore.Prune.
+//
+// PBS: POST /admin/datastore/{store}/prune-datastore (needs Datastore.Modify
+// or Datastore.Prune on /datastore/{store}[/{ns}])
+func (s *DatastoreService) StartPruneDatastore(ctx context.Context, store string, opts PruneDatastoreOptions) (UPID, error) {
+	var v httpapi.Values
+	dsSetNS(&v, "ns", opts.Namespace)
+	if opts.MaxDepth != nil {
+		v.SetInt("max-depth", int64(*opts.MaxDepth))
+	}
+	if err := dsKeepValues(&v, opts.PruneOptions); err != nil {
+		return UPID{}, err
+	}
+	return s.startTask(ctx, dsStorePath(store, "prune-datastore"), v)
+}
+
 func dsPruneValues(ns datastore.Namespace, g datastore.Group, opts PruneOptions) (httpapi.Values, error) {
 	v, err := dsGroupValues(ns, g)
 	if err != nil {
 		return v, err
 	}
+	return v, dsKeepValues(&v, opts)
+}
+
+// dsKeepValues adds the keep rules and dry-run of opts.
+func dsKeepValues(v *httpapi.Values, opts PruneOptions) error {
 	for _, k := range []struct {
 		name string
 		n    int
@@ -239,7 +272,7 @@ func dsPruneValues(ns datastore.Namespace, g datastore.Group, opts PruneOptions)
 		{"keep-weekly", opts.KeepWeekly}, {"keep-monthly", opts.KeepMonthly}, {"keep-yearly", opts.KeepYearly},
 	} {
 		if k.n < 0 {
-			return v, fmt.Errorf("pbs: prune: negative %s", k.name)
+			return fmt.Errorf("pbs: prune: negative %s", k.name)
 		}
 		if k.n > 0 {
 			v.SetInt(k.name, int64(k.n))
@@ -248,7 +281,7 @@ func dsPruneValues(ns datastore.Namespace, g datastore.Group, opts PruneOptions)
 	if opts.DryRun {
 		v.SetBool("dry-run", true)
 	}
-	return v, nil
+	return nil
 }
 
 // startTask POSTs a call that answers with a task id.

@@ -323,3 +323,47 @@ func TestTaskAccess(t *testing.T) {
 	require.ErrorAs(t, err, &perr)
 	assert.Equal(t, "task access not allowed", perr.Message)
 }
+
+func TestPruneDatastore(t *testing.T) {
+	e := newDSEnv(t)
+	c := e.c.Datastore
+	e.createNS(t, "a/b")
+	for _, n := range []string{"", "a", "a/b"} {
+		e.backup(t, n, "host/x/2026-01-01T10:00:00Z", "root@pam", "old "+n)
+		e.backup(t, n, "host/x/2026-01-02T10:00:00Z", "root@pam", "new "+n)
+	}
+	count := func() int {
+		total := 0
+		for _, n := range []string{"", "a", "a/b"} {
+			snaps, err := c.ListSnapshots(dsCtx(t), e.store, dsNS(t, n), pbs.SnapshotFilter{})
+			require.NoError(t, err)
+			total += len(snaps)
+		}
+		return total
+	}
+
+	depth := 1
+	upid, err := c.StartPruneDatastore(dsCtx(t), e.store, pbs.PruneDatastoreOptions{
+		PruneOptions: pbs.PruneOptions{KeepLast: 1, DryRun: true}, Namespace: dsNS(t, "a"), MaxDepth: &depth})
+	require.NoError(t, err)
+	assert.Equal(t, "store1:a", upid.WorkerID)
+	_, err, lines := waitLog(t, e.c, upid)
+	require.NoError(t, err)
+	joined := strings.Join(lines, "\n")
+	assert.Contains(t, joined, "Starting datastore prune on datastore 'store1', namespace 'a', to depth 1")
+	assert.Contains(t, joined, "(dry test run)")
+	assert.Contains(t, joined, "retention options: --ns a --max-depth 1 --keep-last 1")
+	assert.Contains(t, joined, `Pruning group a/b:"host/x"`)
+	assert.Contains(t, joined, "would remove host/x/2026-01-01T10:00:00Z")
+	assert.Equal(t, 6, count(), "a dry run removes nothing")
+
+	upid, err = c.StartPruneDatastore(dsCtx(t), e.store, pbs.PruneDatastoreOptions{PruneOptions: pbs.PruneOptions{KeepLast: 1}})
+	require.NoError(t, err)
+	_, err, _ = waitLog(t, e.c, upid)
+	require.NoError(t, err)
+	assert.Equal(t, 3, count(), "the older snapshot of every group is gone")
+
+	backupOnly, _ := e.newToken(t, "bk@pbs", "t", dsGrant{"/datastore/store1", "DatastoreBackup"})
+	_, err = backupOnly.Datastore.StartPruneDatastore(dsCtx(t), e.store, pbs.PruneDatastoreOptions{PruneOptions: pbs.PruneOptions{KeepLast: 1}})
+	assertPBSError(t, err, 400, "missing permissions 'Datastore.Modify|Datastore.Prune' on '/datastore/store1'")
+}

@@ -1,18 +1,22 @@
 package pbstest
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/proxkit/proxkit/auth"
 	"github.com/proxkit/proxkit/datastore"
+	"github.com/proxkit/proxkit/pbs"
 )
 
 // adminCall sends a raw request with the admin token; params go into the
@@ -221,4 +225,49 @@ func TestAdminOwnerRules(t *testing.T) {
 	} {
 		assert.Equal(t, tc.ok, adminOwnerChangeAllowed(tc.caller, tc.owner, tc.next), "%s: %s -> %s", tc.caller, tc.owner, tc.next)
 	}
+}
+
+func TestAdminWaitTaskFollowsARunningTask(t *testing.T) {
+	srv := NewServer(t)
+	c, err := pbs.NewClient(srv.URL, pbs.WithCredentials(srv.AdminToken), pbs.WithFingerprint(srv.Fingerprint))
+	require.NoError(t, err)
+	task := srv.adminStartTask("verify", "store1", srv.AdminToken.ID)
+	srv.adminTaskLog(task, "line 1")
+
+	st, err := c.Datastore.TaskStatus(context.Background(), task.upid)
+	require.NoError(t, err)
+	assert.True(t, st.Running)
+	assert.Empty(t, st.ExitStatus)
+	assert.NoError(t, st.Err())
+	log, err := c.Datastore.TaskLog(context.Background(), task.upid, 0, 0)
+	require.NoError(t, err)
+	assert.True(t, log.Active)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(50 * time.Millisecond)
+		srv.adminTaskLog(task, "line 2")
+		srv.adminFinishTask(task, errors.New("boom"))
+	}()
+	var lines []string
+	st, err = c.Datastore.WaitTask(context.Background(), task.upid, &pbs.WaitOptions{
+		Interval: 5 * time.Millisecond,
+		Log:      func(l pbs.TaskLogLine) { lines = append(lines, l.Text[strings.Index(l.Text, ": ")+2:]) },
+	})
+	<-done
+	var terr *pbs.TaskError
+	require.ErrorAs(t, err, &terr)
+	assert.Equal(t, "boom", terr.ExitStatus)
+	assert.Equal(t, "pbs: task verify store1 failed: boom", terr.Error())
+	require.NotNil(t, st)
+	assert.False(t, st.Running)
+	assert.Equal(t, []string{"line 1", "line 2", "TASK ERROR: boom"}, lines, "every line once, in order")
+
+	// The context ends the wait, not the task.
+	forever := srv.adminStartTask("verify", "store1", srv.AdminToken.ID)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	_, err = c.Datastore.WaitTask(ctx, forever.upid, &pbs.WaitOptions{Interval: 5 * time.Millisecond})
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }

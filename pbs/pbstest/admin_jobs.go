@@ -382,13 +382,7 @@ func (s *Server) handlePrune(w http.ResponseWriter, r *http.Request) {
 	}
 	ns := adminNSParam(p, "ns")
 	g := adminGroupParams(p)
-	keep := make([]int, len(adminKeepNames))
-	for i, k := range adminKeepNames {
-		if p.Has("keep-" + k) {
-			n, _ := intParam(p, "keep-"+k, 1, math.MaxInt32)
-			keep[i] = int(n)
-		}
-	}
+	opts, keep := adminKeepParams(p)
 	dryRun := p.BoolOr("dry-run", false)
 	useTask := p.BoolOr("use-task", false)
 	if err := p.Err(); err != nil {
@@ -400,8 +394,6 @@ func (s *Server) handlePrune(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	opts := datastore.PruneOptions{KeepLast: keep[0], KeepHourly: keep[1], KeepDaily: keep[2],
-		KeepWeekly: keep[3], KeepMonthly: keep[4], KeepYearly: keep[5], Location: time.Local}
 	target := adminTarget{ns: ns, group: g}
 	// The group's snapshots are listed before any task starts: a missing
 	// group is an error of the call itself.
@@ -423,12 +415,7 @@ func (s *Server) handlePrune(w http.ResponseWriter, r *http.Request) {
 		if !ns.IsRoot() {
 			cli = append(cli, "--ns "+ns.String())
 		}
-		for i, k := range adminKeepNames {
-			if keep[i] > 0 {
-				cli = append(cli, fmt.Sprintf("--keep-%s %d", k, keep[i]))
-			}
-		}
-		s.adminTaskLog(task, "retention options: %s", strings.Join(cli, " "))
+		s.adminTaskLog(task, "retention options: %s", strings.Join(append(cli, adminKeepCLI(keep)...), " "))
 		s.adminTaskLog(task, "Starting prune on %s group \"%s\"", adminStoreAndNS(store, ns), g)
 	}
 	res, err := st.Prune(r.Context(), ns, g, opts, false)
@@ -454,6 +441,144 @@ func (s *Server) handlePrune(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, res, nil)
 }
 
+// handlePruneDatastore serves POST /admin/datastore/{store}/prune-datastore:
+// the keep rules applied to every group of ns and below (max-depth levels)
+// as a task. Without Datastore.Modify on a namespace only the caller's own
+// groups are pruned, and only where it holds Datastore.Prune (and a
+// privilege that lets it see the namespace).
+func (s *Server) handlePruneDatastore(w http.ResponseWriter, r *http.Request) {
+	allowed := []string{"ns", "max-depth", "dry-run"}
+	for _, k := range adminKeepNames {
+		allowed = append(allowed, "keep-"+k)
+	}
+	id, p, ok := s.adminRequest(w, r, allowed...)
+	if !ok {
+		return
+	}
+	ns := adminNSParam(p, "ns")
+	depth := int64(-1)
+	if p.Has("max-depth") {
+		depth, _ = intParam(p, "max-depth", 0, datastore.MaxNamespaceDepth)
+	}
+	opts, keep := adminKeepParams(p)
+	dryRun := p.BoolOr("dry-run", false)
+	if err := p.Err(); err != nil {
+		s.fail(w, err)
+		return
+	}
+	store := r.PathValue("store")
+	path := ns.ACLPath(store)
+	if !s.hasAnyPriv(id, path, adminPrivModify, adminPrivPrune) {
+		mockcore.WritePBSError(w, http.StatusBadRequest,
+			fmt.Sprintf("missing permissions '%s|%s' on '%s'", adminPrivModify, adminPrivPrune, path))
+		return
+	}
+	st, ok := s.lookupStore(w, store)
+	if !ok {
+		return
+	}
+
+	task := s.adminStartTask("prune", store+":"+ns.String(), id)
+	how := "down to full depth"
+	maxDepth := datastore.MaxNamespaceDepth
+	switch {
+	case depth == 0:
+		how, maxDepth = "non-recursive", 0
+	case depth > 0 && depth < datastore.MaxNamespaceDepth:
+		how, maxDepth = fmt.Sprintf("to depth %d", depth), int(depth)
+	}
+	s.adminTaskLog(task, "Starting datastore prune on %s, %s", adminStoreAndNS(store, ns), how)
+	if dryRun {
+		s.adminTaskLog(task, "(dry test run)")
+	}
+	if !opts.KeepsSomething() {
+		s.adminTaskLog(task, "No prune selection - keeping all files.")
+	} else {
+		var cli []string
+		if !ns.IsRoot() {
+			cli = append(cli, "--ns "+ns.String())
+		}
+		if depth >= 0 {
+			cli = append(cli, fmt.Sprintf("--max-depth %d", depth))
+		}
+		s.adminTaskLog(task, "retention options: %s", strings.Join(append(cli, adminKeepCLI(keep)...), " "))
+	}
+	err := s.adminPruneTree(r.Context(), task, st, id, ns, maxDepth, opts, dryRun)
+	s.adminFinishTask(task, err)
+	s.reply(w, task.text, nil)
+}
+
+// adminPruneTree prunes the groups of the namespace tree below ns that id
+// may prune (PBS's ListAccessibleBackupGroups with Datastore.Modify
+// overriding the owner check and Datastore.Prune required of owners).
+func (s *Server) adminPruneTree(ctx context.Context, task *adminTask, st *datastore.Store, id auth.Authid,
+	ns datastore.Namespace, maxDepth int, opts datastore.PruneOptions, dryRun bool) error {
+	spaces, err := st.ListNamespaces(ctx, ns, maxDepth)
+	if err != nil {
+		return adminStoreErr(err, adminTarget{ns: ns})
+	}
+	would := ""
+	if dryRun {
+		would = "would "
+	}
+	for _, it := range spaces {
+		path := it.NS.ACLPath(st.Name())
+		if !s.hasAnyPriv(id, path, adminNSPrivsOK...) {
+			continue
+		}
+		override := s.hasAnyPriv(id, path, adminPrivModify)
+		if !override && !s.hasAnyPriv(id, path, adminPrivPrune) {
+			continue
+		}
+		groups, err := st.ListGroups(ctx, it.NS)
+		if err != nil {
+			return adminStoreErr(err, adminTarget{ns: it.NS})
+		}
+		for _, g := range groups {
+			if !override && !adminOwns(g.Owner, id) {
+				continue
+			}
+			res, err := st.Prune(ctx, it.NS, g.Group(), opts, dryRun)
+			if err != nil {
+				return adminStoreErr(err, adminTarget{ns: it.NS, group: g.Group()})
+			}
+			s.adminTaskLog(task, "Pruning group %s:\"%s\"", it.NS, g.Group())
+			for _, r := range res {
+				s.adminTaskLog(task, "%s%s %s/%s", would, r.Mark, g.Group(), datastore.FormatBackupTime(r.Snapshot.Time))
+				if r.Err != nil {
+					s.adminTaskWarn(task, "failed to remove dir %q: %s", adminQualified(it.NS, r.Snapshot.String()),
+						adminStoreErr(r.Err, adminTarget{ns: it.NS, snap: r.Snapshot}).Message)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// adminKeepParams reads the keep-* options (each at least 1).
+func adminKeepParams(p *mockcore.Params) (datastore.PruneOptions, []int) {
+	keep := make([]int, len(adminKeepNames))
+	for i, k := range adminKeepNames {
+		if p.Has("keep-" + k) {
+			n, _ := intParam(p, "keep-"+k, 1, math.MaxInt32)
+			keep[i] = int(n)
+		}
+	}
+	return datastore.PruneOptions{KeepLast: keep[0], KeepHourly: keep[1], KeepDaily: keep[2],
+		KeepWeekly: keep[3], KeepMonthly: keep[4], KeepYearly: keep[5], Location: time.Local}, keep
+}
+
+// adminKeepCLI renders the keep options as the CLI flags PBS logs.
+func adminKeepCLI(keep []int) []string {
+	var out []string
+	for i, k := range adminKeepNames {
+		if keep[i] > 0 {
+			out = append(out, fmt.Sprintf("--keep-%s %d", k, keep[i]))
+		}
+	}
+	return out
+}
+
 // adminDirExists reports whether path is an existing directory.
 func adminDirExists(path string) bool {
 	fi, err := os.Stat(path)
@@ -466,4 +591,5 @@ func (s *Server) adminJobRoutes(rt *mockcore.Router) {
 	rt.Handle("POST", "/admin/datastore/{store}/gc", s.handleGCStart)
 	rt.Handle("GET", "/admin/datastore/{store}/gc", s.handleGCStatus)
 	rt.Handle("POST", "/admin/datastore/{store}/prune", s.handlePrune)
+	rt.Handle("POST", "/admin/datastore/{store}/prune-datastore", s.handlePruneDatastore)
 }
