@@ -75,6 +75,7 @@ type BackupSession struct {
 	opts  BackupOptions
 	env   *pipelineEnv
 
+	parent    context.Context // StartBackup's: its end aborts the session
 	ctx       context.Context // ends when the session fails, aborts or finishes
 	cancel    context.CancelCauseFunc
 	stopWatch func() bool
@@ -130,10 +131,9 @@ func (c *Client) StartBackup(ctx context.Context, opts BackupOptions) (*BackupSe
 		env:   newPipelineEnv(workers, inFlight, opts.Progress),
 		names: map[string]bool{}, open: map[string]bool{},
 	}
+	s.parent = ctx
 	s.ctx, s.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
-	s.stopWatch = context.AfterFunc(ctx, func() {
-		s.abort(fmt.Errorf("%w: %w", ErrAborted, context.Cause(ctx)))
-	})
+	s.stopWatch = context.AfterFunc(ctx, s.abortByContext)
 	if !opts.NoReuse {
 		if err := s.loadPreviousManifest(ctx); err != nil {
 			s.abort(err)
@@ -203,6 +203,11 @@ func (s *BackupSession) Abort() error {
 	return nil
 }
 
+// abortByContext aborts the session because StartBackup's context ended.
+func (s *BackupSession) abortByContext() {
+	s.abort(fmt.Errorf("%w: %w", ErrAborted, context.Cause(s.parent)))
+}
+
 // abort closes the session unless it finished, recording why.
 func (s *BackupSession) abort(cause error) {
 	s.mu.Lock()
@@ -217,13 +222,18 @@ func (s *BackupSession) abort(cause error) {
 }
 
 // fail records the first failure of a call and aborts the session: a
-// session with a failed call cannot be finished correctly.
+// session with a failed call cannot be finished correctly. If the session
+// had ended already, the error says so first.
 func (s *BackupSession) fail(err error) error {
 	s.mu.Lock()
 	switch s.state {
 	case stateFinished, stateAborted, stateFailed:
+		failure, ended := s.failure, s.usableLocked()
 		s.mu.Unlock()
-		return err
+		if errors.Is(err, failure) {
+			return err
+		}
+		return fmt.Errorf("%w (%w)", ended, err)
 	}
 	s.state, s.failure = stateFailed, err
 	s.mu.Unlock()
@@ -243,6 +253,9 @@ func (s *BackupSession) shutdown(cause error) {
 
 // usable returns nil if the session takes calls, else why not.
 func (s *BackupSession) usable() error {
+	if s.parent.Err() != nil {
+		s.abortByContext() // the watcher may not have run yet
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.usableLocked()
@@ -266,6 +279,9 @@ func (s *BackupSession) usableLocked() error {
 
 // reserve claims an archive or blob name for this snapshot.
 func (s *BackupSession) reserve(name string, archive bool) error {
+	if s.parent.Err() != nil {
+		s.abortByContext()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.usableLocked(); err != nil {

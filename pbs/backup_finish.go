@@ -65,6 +65,9 @@ func (s *BackupSession) Finish(ctx context.Context) (*BackupResult, error) {
 // beginFinish checks that the session can finish, stops further uploads
 // and builds the manifest.
 func (s *BackupSession) beginFinish() (*datastore.Manifest, error) {
+	if s.parent.Err() != nil {
+		s.abortByContext()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.usableLocked(); err != nil {

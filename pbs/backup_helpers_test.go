@@ -142,3 +142,8 @@ func sharedDir(t testing.TB) string {
 		dir = parent
 	}
 }
+
+// readerOpts returns reader options for snap in the mock's datastore.
+func readerOpts(e *bkEnv, snap datastore.Snapshot) pbs.ReaderOptions {
+	return pbs.ReaderOptions{Datastore: e.srv.Datastore, Snapshot: snap}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/proxkit/proxkit/internal/h2upgrade"
 	"github.com/proxkit/proxkit/internal/httpapi"
@@ -125,7 +126,15 @@ func sessionCause(err error) error {
 // closedError is a transport error that means the session is gone.
 type closedError struct{ err error }
 
-func (e *closedError) Error() string { return "connection closed: " + e.err.Error() }
+// Error reads "connection closed: <what ended it>", without the
+// transport's own prefixes.
+func (e *closedError) Error() string {
+	msg := e.err.Error()
+	if i := strings.LastIndex(msg, h2upgrade.ErrClosed.Error()+": "); i >= 0 {
+		msg = msg[i+len(h2upgrade.ErrClosed.Error())+2:]
+	}
+	return "connection closed: " + msg
+}
 func (e *closedError) Unwrap() []error {
 	return []error{ErrSessionClosed, e.err}
 }

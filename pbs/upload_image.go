@@ -15,9 +15,10 @@ import (
 // only layout PBS accepts (PBS: POST fixed_index, POST fixed_chunk, PUT
 // fixed_index, POST fixed_close).
 //
-// As proxmox-backup-qemu does, the all-zero 4 MiB chunk is uploaded once
-// and every zero chunk of the image is appended by its digest without
-// hashing. Chunks of the previous snapshot's image of the same name are
+// As in proxmox-backup-qemu, zero chunks are recognised without hashing
+// and appended by the zero chunk's digest, which is uploaded once (only
+// when the image has one and the session does not know it yet; qemu
+// always uploads it). Chunks of the previous snapshot's image of the same name are
 // not sent again. When r is an io.ReaderAt (an *os.File, a block device)
 // chunks are read concurrently by the workers; otherwise r is read in
 // order and must yield at least size bytes. With WithDirtyChunks only

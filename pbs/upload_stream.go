@@ -83,7 +83,7 @@ func (w *ArchiveWriter) run(ctx context.Context, feed func() error) (*UploadResu
 	if err := feed(); err != nil {
 		w.closed = true
 		w.p.close()
-		return nil, w.s.fail(fmt.Errorf("pbs: upload %s: %w", w.name, err))
+		return nil, w.failed(err)
 	}
 	return w.Close(ctx)
 }

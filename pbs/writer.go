@@ -2,6 +2,7 @@ package pbs
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -41,6 +42,8 @@ type ArchiveWriter struct {
 	short  bool   // fixed: the short tail chunk was appended
 	closed bool
 
+	reported error // the pipeline's failure as the session recorded it
+
 	// appender side (read after the pipeline closed)
 	mu      sync.Mutex
 	dynSum  datastore.DynamicChecksum
@@ -68,8 +71,8 @@ func (s *BackupSession) CreateDynamicArchive(ctx context.Context, name string, o
 
 // CreateFixedArchive opens a fixed index for an image of size bytes in
 // 4 MiB chunks, archive name ending in .fidx (added when missing) (PBS:
-// POST fixed_index). As the Rust clients do, it uploads the all-zero 4 MiB
-// chunk right away; AppendData recognises zero chunks without hashing them.
+// POST fixed_index). AppendData recognises all-zero 4 MiB chunks without
+// hashing them; the zero chunk is uploaded once, when the first one comes.
 func (s *BackupSession) CreateFixedArchive(ctx context.Context, name string, size int64, opts ...UploadOption) (*ArchiveWriter, error) {
 	cfg, err := newUploadConfig(opts)
 	if err != nil {
@@ -123,39 +126,13 @@ func (s *BackupSession) createArchive(ctx context.Context, name string, typ data
 		return nil, nil, s.fail(fmt.Errorf("pbs: open %s: %w", name, err))
 	}
 	w.p = newPipeline(s.ctx, s.env, w, cfg.compression, typ == datastore.ArchiveFixed, w.resolved, func(err error) {
-		s.fail(fmt.Errorf("pbs: upload %s: %w", name, err))
+		w.reported = fmt.Errorf("pbs: upload %s: %w", name, err)
+		s.fail(w.reported)
 	})
-	if typ == datastore.ArchiveFixed && size >= datastore.FixedChunkSize {
-		if err := w.uploadZeroChunk(ctx); err != nil {
-			w.p.close()
-			return nil, nil, s.fail(fmt.Errorf("pbs: upload %s: zero chunk: %w", name, err))
-		}
-	}
 	if !w.reuse {
 		prev = nil
 	}
 	return w, prev, nil
-}
-
-// uploadZeroChunk uploads the all-zero chunk of full size once, as
-// proxmox-backup-qemu does for every disk, unless the session knows it.
-func (w *ArchiveWriter) uploadZeroChunk(ctx context.Context) error {
-	d := zeroChunkDigest()
-	st, fresh := w.s.env.known.claim(d, datastore.FixedChunkSize)
-	if !fresh {
-		return nil
-	}
-	enc := w.s.env.getEncoder()
-	defer w.s.env.putEncoder(enc)
-	blob, err := enc.encode(nil, make([]byte, datastore.FixedChunkSize), CompressAlways)
-	if err == nil {
-		err = w.uploadChunk(ctx, d, datastore.FixedChunkSize, blob)
-	}
-	w.s.env.known.finish(d, st, err)
-	if err == nil {
-		w.s.env.meter.record(UploadStats{NewChunks: 1, NewBytes: datastore.FixedChunkSize, UploadedBytes: int64(len(blob))})
-	}
-	return err
 }
 
 // Name returns the archive's server-side name, e.g. "root.pxar.didx".
@@ -280,7 +257,7 @@ func (w *ArchiveWriter) Close(ctx context.Context) (*UploadResult, error) {
 	}
 	w.closed = true
 	if err := w.p.close(); err != nil {
-		return nil, w.s.fail(fmt.Errorf("pbs: upload %s: %w", w.name, err))
+		return nil, w.failed(err)
 	}
 	count, size, csum, err := w.summary()
 	if err != nil {
@@ -301,6 +278,17 @@ func (w *ArchiveWriter) Close(ctx context.Context) (*UploadResult, error) {
 	stats := w.p.stats
 	stats.Duration = time.Since(w.began)
 	return &UploadResult{File: file, Stats: stats}, nil
+}
+
+// failed fails the session with err, a failure of the upload, and returns
+// what to report: the error the session recorded when the pipeline failed
+// by itself, else err named after the archive. Call it only after the
+// pipeline closed.
+func (w *ArchiveWriter) failed(err error) error {
+	if w.reported != nil && errors.Is(w.reported, err) {
+		return w.s.fail(w.reported)
+	}
+	return w.s.fail(fmt.Errorf("pbs: upload %s: %w", w.name, err))
 }
 
 // summary returns what the close call sends: the number of appends, the
