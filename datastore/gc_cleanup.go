@@ -2,8 +2,6 @@ package datastore
 
 import (
 	"context"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,9 +17,10 @@ import (
 //     (<name>.tmp_<random>, PBS's <archive>.tmp_fidx/.tmp_didx) in group
 //     and snapshot directories.
 //
-// Groups are only cleaned when their lock can be taken, so the files of a
-// running backup (ours or PBS's) are never touched. It returns how many
-// files and directories it removed. Nothing it removes is visible to
+// The files of a running backup (ours or PBS's) are never touched: each
+// candidate is checked with the lock its writer holds (see gcCleanGroup),
+// and no group lock is taken, so cleaning never makes a backup fail to
+// start. It returns how many files and directories it removed. Nothing it removes is visible to
 // listings or garbage collection in the first place; this only reclaims
 // space. GarbageCollect calls it.
 func (s *Store) CleanupStale(ctx context.Context) (int, error) {
@@ -71,20 +70,23 @@ func isStale(path string, limit time.Time) bool {
 	return err == nil && fi.ModTime().Before(limit)
 }
 
-// gcCleanGroup removes stale temporary entries of one group directory while
-// holding the group lock; a locked group is skipped.
+// gcCleanGroup removes stale temporary entries of one group directory
+// without taking the group lock, so that a backup starting meanwhile is
+// never refused because of it. What could still be in use is checked with
+// a lock of its own, and only once it looks stale:
+//
+//   - a writer's hidden temporary snapshot directory: every live
+//     SnapshotWriter holds an exclusive lock on it, so it is removed only
+//     when that lock can be taken;
+//   - temporary files inside a snapshot directory: a running PBS backup
+//     holds the snapshot's exclusive lock, so they are removed only under a
+//     shared one, which readers do not mind;
+//   - temporary files of the group itself (owner, notes): atomic writes
+//     that live for milliseconds, stale only after a crash.
 func (s *Store) gcCleanGroup(ctx context.Context, dir string, stale func(string) bool) (int, error) {
-	lock, err := lockDir(dir, "backup group", "in use", true)
-	if err != nil {
-		if isLocked(err) || errors.Is(err, fs.ErrNotExist) {
-			return 0, nil
-		}
-		return 0, err
-	}
-	defer lock.Unlock()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return 0, nil
+		return 0, nil // removed meanwhile, or unreadable: nothing to clean
 	}
 	removed := 0
 	for _, e := range entries {
@@ -93,26 +95,61 @@ func (s *Store) gcCleanGroup(ctx context.Context, dir string, stale func(string)
 		}
 		name, path := e.Name(), filepath.Join(dir, e.Name())
 		switch {
+		case strings.Contains(name, chunkTempInfix) && e.IsDir():
+			if stale(path) && removeUnlockedDir(path) {
+				removed++
+			}
 		case strings.Contains(name, chunkTempInfix):
-			// A writer's hidden snapshot directory or a temporary file.
-			if stale(path) && os.RemoveAll(path) == nil {
+			if stale(path) && os.Remove(path) == nil {
 				removed++
 			}
 		case e.IsDir():
-			if _, err := ParseBackupTime(name); err != nil {
-				continue
-			}
-			files, err := os.ReadDir(path)
-			if err != nil {
-				continue
-			}
-			for _, f := range files {
-				fp := filepath.Join(path, f.Name())
-				if !f.IsDir() && strings.Contains(f.Name(), chunkTempInfix) && stale(fp) && os.Remove(fp) == nil {
-					removed++
-				}
+			if _, err := ParseBackupTime(name); err == nil {
+				removed += cleanSnapshotDir(path, stale)
 			}
 		}
 	}
 	return removed, nil
+}
+
+// removeUnlockedDir removes the directory tree at path if an exclusive lock
+// on it can be taken, i.e. no live writer holds it.
+func removeUnlockedDir(path string) bool {
+	lock, err := lockDir(path, "temporary snapshot", "in use", true)
+	if err != nil {
+		return false
+	}
+	defer lock.Unlock()
+	return os.RemoveAll(path) == nil
+}
+
+// cleanSnapshotDir removes the stale temporary files of one snapshot
+// directory under a shared snapshot lock and returns how many it removed.
+func cleanSnapshotDir(dir string, stale func(string) bool) int {
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var candidates []string
+	for _, f := range files {
+		fp := filepath.Join(dir, f.Name())
+		if !f.IsDir() && strings.Contains(f.Name(), chunkTempInfix) && stale(fp) {
+			candidates = append(candidates, fp)
+		}
+	}
+	if len(candidates) == 0 {
+		return 0
+	}
+	lock, err := lockDir(dir, "snapshot", "in use", false)
+	if err != nil {
+		return 0 // a backup is writing it, or it is gone
+	}
+	defer lock.Unlock()
+	removed := 0
+	for _, fp := range candidates {
+		if os.Remove(fp) == nil {
+			removed++
+		}
+	}
+	return removed
 }

@@ -2,7 +2,6 @@ package datastore
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -195,6 +194,3 @@ func lockManifest(ctx context.Context, snapDir string) (*DirLock, error) {
 		delay = min(2*delay, 100*time.Millisecond)
 	}
 }
-
-// isLocked reports whether err says a lock is held elsewhere.
-func isLocked(err error) bool { return errors.Is(err, ErrLocked) }

@@ -111,6 +111,9 @@ func (s *Store) BeginSnapshot(ns Namespace, snap Snapshot, owner string, opts ..
 	}
 	defer func() {
 		if err != nil {
+			if w.tmpDir != "" {
+				os.RemoveAll(w.tmpDir)
+			}
 			w.release()
 		}
 	}()
@@ -153,6 +156,13 @@ func (s *Store) BeginSnapshot(ns Namespace, snap Snapshot, owner string, opts ..
 	if err := os.Chmod(w.tmpDir, 0o755); err != nil {
 		return nil, storeErr("begin snapshot", snap.String(), err)
 	}
+	// Held until the writer ends: it tells CleanupStale that this
+	// directory is alive, however old it looks.
+	tmpLock, err := lockDir(w.tmpDir, "temporary snapshot", "in use", true)
+	if err != nil {
+		return nil, err
+	}
+	w.locks = append(w.locks, tmpLock)
 	w.unregister = s.registerWriter(cfg.now)
 	return w, nil
 }
