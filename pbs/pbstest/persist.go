@@ -55,6 +55,12 @@ func (s *Server) saveLocked() error {
 	if s.cfg.stateDir == "" {
 		return nil
 	}
+	return mockcore.WriteStateFile(s.cfg.stateDir, StateFile, s.snapshotLocked())
+}
+
+// snapshotLocked is the state as the state file holds it. Caller holds
+// s.mu.
+func (s *Server) snapshotLocked() stateFile {
 	st := stateFile{Version: stateVersion}
 	for _, u := range s.sortedUsersLocked() {
 		st.Users = append(st.Users, stateRecord{ID: u.id.String(), Comment: u.comment, Enable: u.enable, Expire: u.expire,
@@ -66,14 +72,10 @@ func (s *Server) saveLocked() error {
 	for _, e := range s.policy.Entries() {
 		st.ACL = append(st.ACL, stateACL{Path: e.Path, Type: e.Type.String(), Subject: e.Subject, Role: e.Role, Propagate: e.Propagate})
 	}
-	var err error
-	if st.Secrets, err = s.secrets.MarshalJSON(); err != nil {
-		return err
-	}
-	if st.Passwords, err = s.passwords.MarshalJSON(); err != nil {
-		return err
-	}
-	return mockcore.WriteStateFile(s.cfg.stateDir, StateFile, st)
+	// Encoding maps of strings cannot fail.
+	st.Secrets, _ = s.secrets.MarshalJSON()
+	st.Passwords, _ = s.passwords.MarshalJSON()
+	return st
 }
 
 // loadState reads the state file, if there is one, before the server
@@ -89,13 +91,22 @@ func (s *Server) loadState() error {
 	if err != nil || !found {
 		return err
 	}
+	if err := s.applyState(st); err != nil {
+		return fmt.Errorf("pbstest: %s: %w", path, err)
+	}
+	return nil
+}
+
+// applyState installs a decoded state file into a server that is not
+// serving yet.
+func (s *Server) applyState(st stateFile) error {
 	if st.Version != stateVersion {
-		return fmt.Errorf("pbstest: %s: unknown state version %d", path, st.Version)
+		return fmt.Errorf("unknown state version %d", st.Version)
 	}
 	for _, r := range st.Users {
 		id, err := auth.ParseUserid(r.ID)
 		if err != nil {
-			return fmt.Errorf("pbstest: %s: %w", path, err)
+			return err
 		}
 		s.users[id] = &userRecord{id: id, comment: r.Comment, enable: r.Enable, expire: r.Expire,
 			firstname: r.Firstname, lastname: r.Lastname, email: r.Email}
@@ -103,7 +114,7 @@ func (s *Server) loadState() error {
 	for _, r := range st.Tokens {
 		id, err := auth.ParseAuthid(r.ID)
 		if err != nil || !id.IsToken() {
-			return fmt.Errorf("pbstest: %s: bad token id %q", path, r.ID)
+			return fmt.Errorf("bad token id %q", r.ID)
 		}
 		s.tokens[id] = &tokenRecord{id: id, comment: r.Comment, enable: r.Enable, expire: r.Expire}
 	}
@@ -113,14 +124,14 @@ func (s *Server) loadState() error {
 			err = s.policy.Grant(e)
 		}
 		if err != nil {
-			return fmt.Errorf("pbstest: %s: ACL entry on %s: %w", path, a.Path, err)
+			return fmt.Errorf("ACL entry on %s: %w", a.Path, err)
 		}
 	}
 	if err := s.secrets.UnmarshalJSON(orEmpty(st.Secrets)); err != nil {
-		return fmt.Errorf("pbstest: %s: secrets: %w", path, err)
+		return fmt.Errorf("secrets: %w", err)
 	}
 	if err := s.passwords.UnmarshalJSON(orEmpty(st.Passwords)); err != nil {
-		return fmt.Errorf("pbstest: %s: passwords: %w", path, err)
+		return fmt.Errorf("passwords: %w", err)
 	}
 	return nil
 }
