@@ -35,6 +35,7 @@ func randomData(n int, seed uint64) []byte {
 // into the mockserver binary is restored byte-identical by the restore
 // binary, all three driven like a script drives them.
 func TestBinariesBackupStreamIntoMockserverRestoredIdentical(t *testing.T) {
+	exampletest.Prebuild(t, "mockserver", "backup-stream", "restore", "backup-image")
 	mock := exampletest.StartMock(t, "-product", "pbs", "-listen", "127.0.0.1:0", "-state", t.TempDir())
 	env := mock.PBSEnv()
 	dir := t.TempDir()

@@ -38,22 +38,39 @@ var (
 // "mockserver") once per test binary and returns the executable's path.
 func Build(t testing.TB, example string) string {
 	t.Helper()
+	return Prebuild(t, example)[0]
+}
+
+// Prebuild compiles the examples not built yet in one go build (which
+// shares the work between them) and returns their paths in order.
+func Prebuild(t testing.TB, examples ...string) []string {
+	t.Helper()
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	if bin, ok := built[example]; ok {
-		return bin
-	}
 	if buildDir == "" {
 		dir, err := os.MkdirTemp("", "proxkit-examples-")
 		require.NoError(t, err)
 		buildDir = dir
 	}
-	bin := filepath.Join(buildDir, example)
-	cmd := exec.Command(goTool(), "build", "-o", bin, Module+example)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build %s: %s", example, out)
-	built[example] = bin
-	return bin
+	var missing []string
+	for _, e := range examples {
+		if _, ok := built[e]; !ok {
+			missing = append(missing, Module+e)
+		}
+	}
+	if len(missing) > 0 {
+		args := append([]string{"build", "-o", buildDir + string(filepath.Separator)}, missing...)
+		out, err := exec.Command(goTool(), args...).CombinedOutput()
+		require.NoError(t, err, "go build %v: %s", missing, out)
+		for _, e := range examples {
+			built[e] = filepath.Join(buildDir, e)
+		}
+	}
+	paths := make([]string, len(examples))
+	for i, e := range examples {
+		paths[i] = built[e]
+	}
+	return paths
 }
 
 // Cleanup removes the built binaries; call it from TestMain after m.Run.
