@@ -223,3 +223,11 @@ func (s *Server) adminRequest(w http.ResponseWriter, r *http.Request, allowed ..
 	p.RejectUnknown(allowed...)
 	return id, p, true
 }
+
+// adminHandlerForbidden writes the 403 "permission check failed" that some
+// PBS handlers raise themselves (to hide whether an object exists). Unlike
+// the endpoint-level 403 it is not delayed: PBS's REST server holds back
+// only the answers of its own permission check.
+func adminHandlerForbidden(w http.ResponseWriter) {
+	mockcore.WritePBSError(w, http.StatusForbidden, mockcore.PBSPermissionFailed)
+}

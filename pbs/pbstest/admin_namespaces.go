@@ -40,7 +40,7 @@ func (s *Server) handleNamespaceList(w http.ResponseWriter, r *http.Request) {
 	list, err := st.ListNamespaces(r.Context(), parent, int(depth))
 	if err != nil {
 		if !parentAccess {
-			s.writeForbidden(w, r)
+			adminHandlerForbidden(w)
 			return
 		}
 		s.fail(w, adminStoreErr(err, adminTarget{ns: parent}))
@@ -53,7 +53,7 @@ func (s *Server) handleNamespaceList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(out) == 0 && !parentAccess {
-		s.writeForbidden(w, r)
+		adminHandlerForbidden(w)
 		return
 	}
 	s.reply(w, out, nil)

@@ -133,7 +133,7 @@ func (s *Server) handleDatastoreStatus(w http.ResponseWriter, r *http.Request) {
 	case s.hasAnyPriv(id, path, adminPrivRead):
 	case s.anyPrivsBelow(id, path, adminNSPrivsOK...):
 	default:
-		s.writeForbidden(w, r)
+		adminHandlerForbidden(w)
 		return
 	}
 	st, ok := s.lookupStore(w, store)
