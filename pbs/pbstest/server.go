@@ -137,14 +137,26 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
+// sessionCleanupTimeout bounds how long Close waits for cut-off sessions.
+const sessionCleanupTimeout = 30 * time.Second
+
 // Close stops the server, closes every connection (upgraded backup and
-// reader sessions included) and removes the temporary datastore
+// reader sessions included), waits until the sessions it cut off have
+// removed their unfinished snapshots, and removes the temporary datastore
 // directory. It is safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		if s.httpSrv != nil {
 			s.closeErr = s.httpSrv.Close()
 		}
+		// Hijacked session connections are closed above but clean up on
+		// their own goroutines; the snapshot directories they remove must be
+		// gone before Close returns (and before the temp dir goes).
+		ctx, cancel := context.WithTimeout(context.Background(), sessionCleanupTimeout)
+		if err := s.protocol.waitIdle(ctx); err != nil && s.closeErr == nil {
+			s.closeErr = fmt.Errorf("pbstest: sessions still cleaning up after %v: %w", sessionCleanupTimeout, err)
+		}
+		cancel()
 		if err := s.removeTemp(); err != nil && s.closeErr == nil {
 			s.closeErr = err
 		}
