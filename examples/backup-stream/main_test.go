@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,5 +88,47 @@ func TestBackupFailuresLeaveNothing(t *testing.T) {
 	for _, args := range [][]string{{}, {"a", "b", "c"}, {"--backup-type", "pc", "x"}, {"--backup-id", "a/b", "x"}, {"--backup-time", "noon", "x"}} {
 		res := exampletest.RunApp(t, "backup-stream", run, env, nil, args...)
 		assert.Equal(t, 2, res.Code, "%v: %s", args, res.Stderr)
+	}
+}
+
+func TestBackupSurvivesFaultsByRetrying(t *testing.T) {
+	data := randomData(12<<20, 5)
+	for _, fault := range []pbstest.Fault{
+		pbstest.DropAfterChunks(2),
+		pbstest.FailPath("/dynamic_chunk", 3, 500),
+		pbstest.FailPath("/dynamic_close", 1, 400),
+		pbstest.FailPath("/finish", 1, 500),
+	} {
+		t.Run(fault.String(), func(t *testing.T) {
+			srv := pbstest.NewServer(t, pbstest.WithFaults(fault))
+			env := exampletest.PBSEnv(t, srv)
+			args := []string{"--backup-id", "web01", "--backup-time", "2026-11-22T10:00:00Z", "db.sql"}
+
+			res := exampletest.RunApp(t, "backup-stream", run, env, bytes.NewReader(data), args...)
+			assert.Equal(t, 1, res.Code, res.Stdout)
+			assert.Empty(t, res.Stdout, "no snapshot line for a failed backup")
+			assert.Equal(t, 1, strings.Count(res.Stderr, "\n"), res.Stderr)
+
+			st, err := datastore.Open(srv.DatastorePath)
+			require.NoError(t, err)
+			snaps, err := st.ListSnapshots(t.Context(), datastore.Namespace{}, "", "")
+			require.NoError(t, err)
+			assert.Empty(t, snaps, "nothing partial is visible")
+
+			// The same command again (the fault has fired) succeeds. The
+			// server notices the broken session only when its connection
+			// ends, and until it has cleaned up it still holds the group's
+			// lock, as a real PBS does: a script retries after a moment.
+			for attempt := 1; ; attempt++ {
+				res = exampletest.RunApp(t, "backup-stream", run, env, bytes.NewReader(data), args...)
+				if res.Code == 0 || attempt == 50 || !strings.Contains(res.Stderr, "another backup is already running") {
+					t.Logf("retry succeeded at attempt %d", attempt)
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			require.Equal(t, 0, res.Code, res.Stderr)
+			assert.Equal(t, "host/web01/2026-11-22T10:00:00Z", res.LastLine())
+		})
 	}
 }
