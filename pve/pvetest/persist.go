@@ -2,15 +2,13 @@ package pvetest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 
 	"github.com/proxkit/proxkit/auth"
 	"github.com/proxkit/proxkit/auth/acl"
+	"github.com/proxkit/proxkit/internal/mockcore"
 )
 
 // StateFile is the name of the state file in the WithStateDir directory.
@@ -64,40 +62,13 @@ type stateACL struct {
 
 func (s *Server) statePath() string { return filepath.Join(s.cfg.stateDir, StateFile) }
 
-// saveLocked writes the state file (when WithStateDir is set) through a
-// temporary file and a rename, so a crash never leaves half a file.
-// Caller holds s.mu or has the server to itself.
+// saveLocked writes the state file (when WithStateDir is set), atomically
+// and with mode 0600. Caller holds s.mu or has the server to itself.
 func (s *Server) saveLocked() error {
 	if s.cfg.stateDir == "" {
 		return nil
 	}
-	b, err := json.MarshalIndent(s.snapshotLocked(), "", "  ")
-	if err != nil {
-		return fmt.Errorf("pvetest: encoding state: %w", err)
-	}
-	if err := os.MkdirAll(s.cfg.stateDir, 0o700); err != nil {
-		return fmt.Errorf("pvetest: state directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(s.cfg.stateDir, StateFile+".tmp*")
-	if err != nil {
-		return fmt.Errorf("pvetest: writing state: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("pvetest: writing state: %w", err)
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("pvetest: writing state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("pvetest: writing state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.statePath()); err != nil {
-		return fmt.Errorf("pvetest: writing state: %w", err)
-	}
-	return nil
+	return mockcore.WriteStateFile(s.cfg.stateDir, StateFile, s.snapshotLocked())
 }
 
 func (s *Server) snapshotLocked() stateFile {
@@ -143,16 +114,10 @@ func (s *Server) snapshotLocked() stateFile {
 // loadState reads the state file if it exists; a missing file is a fresh
 // start. The server is not running yet.
 func (s *Server) loadState() error {
-	b, err := os.ReadFile(s.statePath())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("pvetest: reading state: %w", err)
-	}
 	var st stateFile
-	if err := json.Unmarshal(b, &st); err != nil {
-		return fmt.Errorf("pvetest: state file %s: %w", s.statePath(), err)
+	found, err := mockcore.ReadStateFile(s.statePath(), &st)
+	if err != nil || !found {
+		return err
 	}
 	if err := s.restore(st); err != nil {
 		s.resetState()
