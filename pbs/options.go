@@ -2,7 +2,6 @@ package pbs
 
 import (
 	"crypto/x509"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -31,95 +30,35 @@ type RetryPolicy struct {
 // WithCredentials authenticates every request: an auth.Token (API token,
 // sent as "PBSAPIToken=ID:SECRET") or the *auth.Ticket of
 // auth.NewTicketCredentials (password login with CSRF token).
-func WithCredentials(c auth.Credentials) Option {
-	return func(s *settings) error {
-		if c == nil {
-			return errors.New("pbs: WithCredentials: nil credentials")
-		}
-		s.Credentials = c
-		return nil
-	}
-}
+func WithCredentials(c auth.Credentials) Option { return clientcfg.SetCredentials("pbs", c) }
 
 // WithToken is WithCredentials for an API token given as id and secret.
-func WithToken(id auth.Authid, secret auth.Secret) Option {
-	return func(s *settings) error {
-		tok, err := auth.NewToken(id, secret)
-		if err != nil {
-			return err
-		}
-		s.Credentials = tok
-		return nil
-	}
-}
+func WithToken(id auth.Authid, secret auth.Secret) Option { return clientcfg.SetToken(id, secret) }
 
 // WithFingerprint accepts exactly the server certificate with this SHA-256
 // fingerprint (as PBS_FINGERPRINT does), whoever signed it.
-func WithFingerprint(fp auth.Fingerprint) Option {
-	return func(s *settings) error {
-		if fp.IsZero() {
-			return errors.New("pbs: WithFingerprint: zero fingerprint")
-		}
-		s.Fingerprint = &fp
-		return nil
-	}
-}
+func WithFingerprint(fp auth.Fingerprint) Option { return clientcfg.SetFingerprint("pbs", fp) }
 
 // WithRootCAs verifies the server certificate against pool instead of the
 // system roots.
-func WithRootCAs(pool *x509.CertPool) Option {
-	return func(s *settings) error {
-		if pool == nil {
-			return errors.New("pbs: WithRootCAs: nil pool")
-		}
-		s.RootCAs = pool
-		return nil
-	}
-}
+func WithRootCAs(pool *x509.CertPool) Option { return clientcfg.SetRootCAs("pbs", pool) }
 
 // WithInsecureSkipVerify turns off certificate verification altogether.
 // Anyone on the network path can then read the secrets sent; prefer
 // WithFingerprint.
-func WithInsecureSkipVerify() Option {
-	return func(s *settings) error {
-		s.Insecure = true
-		return nil
-	}
-}
+func WithInsecureSkipVerify() Option { return clientcfg.SetInsecure() }
 
 // WithHTTPClient sends requests through hc, used as is. It excludes the TLS
 // options, which belong to hc's transport then. Backup and reader sessions
 // dial their own connections and need the TLS options instead.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(s *settings) error {
-		if hc == nil {
-			return errors.New("pbs: WithHTTPClient: nil client")
-		}
-		s.HTTPClient = hc
-		return nil
-	}
-}
+func WithHTTPClient(hc *http.Client) Option { return clientcfg.SetHTTPClient("pbs", hc) }
 
 // WithUserAgent sets the User-Agent header (default "proxkit").
-func WithUserAgent(ua string) Option {
-	return func(s *settings) error {
-		s.UserAgent = ua
-		return nil
-	}
-}
+func WithUserAgent(ua string) Option { return clientcfg.SetUserAgent(ua) }
 
 // WithRetryPolicy replaces the default retry policy.
-func WithRetryPolicy(p RetryPolicy) Option {
-	return func(s *settings) error {
-		return s.SetRetry(clientcfg.RetryPolicy(p))
-	}
-}
+func WithRetryPolicy(p RetryPolicy) Option { return clientcfg.SetRetryPolicy(clientcfg.RetryPolicy(p)) }
 
 // WithLogger receives a debug record per request and a warning per retry.
 // Secrets, headers and bodies are never logged.
-func WithLogger(l *slog.Logger) Option {
-	return func(s *settings) error {
-		s.Logger = l
-		return nil
-	}
-}
+func WithLogger(l *slog.Logger) Option { return clientcfg.SetLogger(l) }
