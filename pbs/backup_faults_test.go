@@ -25,15 +25,15 @@ type faultBackup struct {
 
 func newFaultBackup() faultBackup {
 	return faultBackup{
-		stream: randomData(40, 6<<20),
-		image:  randomData(41, 2*(4<<20)+10),
+		stream: randomData(40, 1<<20),
+		image:  randomData(41, 4<<20+10),
 		conf:   []byte("cores: 4\n"),
 	}
 }
 
 // run performs the backup in s and returns the first error.
 func (b faultBackup) run(ctx context.Context, s *pbs.BackupSession) error {
-	if _, err := s.UploadStream(ctx, "root.pxar", bytes.NewReader(b.stream)); err != nil {
+	if _, err := s.UploadStream(ctx, "root.pxar", bytes.NewReader(b.stream), pbs.WithAverageChunkSize(64<<10)); err != nil {
 		return err
 	}
 	if _, err := s.UploadImage(ctx, "disk.img", bytes.NewReader(b.image), int64(len(b.image))); err != nil {
@@ -129,12 +129,13 @@ func (c *cancelReader) Read(p []byte) (int, error) {
 func TestBackupCancelledUploadLeavesNothing(t *testing.T) {
 	e := newBkEnv(t)
 	ctx := bkCtx(t)
-	data := randomData(50, 24<<20)
+	data := randomData(50, 4<<20)
 	opts := e.opts("cancel")
 	s, err := e.c.StartBackup(ctx, opts)
 	require.NoError(t, err)
 	upCtx, cancel := context.WithCancel(ctx)
-	_, err = s.UploadStream(upCtx, "root.pxar", &cancelReader{r: bytes.NewReader(data), n: 10 << 20, cancel: cancel})
+	_, err = s.UploadStream(upCtx, "root.pxar", &cancelReader{r: bytes.NewReader(data), n: 1 << 20, cancel: cancel},
+		pbs.WithAverageChunkSize(64<<10))
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
 	_, err = s.Finish(ctx)

@@ -35,6 +35,18 @@ type session struct {
 // send performs one call and returns its 2xx response with the body still
 // to be read. body may be nil.
 func (s *session) send(ctx context.Context, method, path string, q url.Values, ctype string, body []byte) (*http.Response, error) {
+	obs, _ := ctx.Value(observerKey{}).(func(callEvent))
+	if obs != nil {
+		obs(callEvent{Method: method, Path: path, Query: q, ContentType: ctype, Body: body})
+	}
+	resp, err := s.roundTrip(ctx, method, path, q, ctype, body)
+	if obs != nil {
+		obs(callEvent{Method: method, Path: path, Query: q, Done: true, Err: err})
+	}
+	return resp, err
+}
+
+func (s *session) roundTrip(ctx context.Context, method, path string, q url.Values, ctype string, body []byte) (*http.Response, error) {
 	var r io.Reader
 	if body != nil {
 		r = bytes.NewReader(body)
@@ -47,6 +59,21 @@ func (s *session) send(ctx context.Context, method, path string, q url.Values, c
 		return nil, wrapError(err)
 	}
 	return resp, nil
+}
+
+// observerKey holds, in a request's context, a func(callEvent) that sees
+// every session call before it is sent and once it is answered. Only the
+// package's tests install one, to check the calls on the wire.
+type observerKey struct{}
+
+// callEvent is one call as an observer sees it.
+type callEvent struct {
+	Method, Path string
+	Query        url.Values
+	ContentType  string
+	Body         []byte
+	Done         bool  // the answer arrived (or the call failed)
+	Err          error // with Done: the call's error
 }
 
 // answer performs one call and returns its JSON answer undecoded.
