@@ -28,10 +28,7 @@ func run(ctx context.Context, app *cli.App) error {
 	targetFlags := cli.AddTargetFlags(fs)
 	revoke := fs.Bool("revoke", false, "remove the entries instead of adding them")
 	noPropagate := fs.Bool("no-propagate", false, "the entries apply to PATH only, not to the paths below it")
-	if err := app.Parse(fs); err != nil {
-		return err
-	}
-	args, err := cli.Args(fs, 3, -1)
+	args, err := app.ParseArgs(fs, 3, -1)
 	if err != nil {
 		return err
 	}

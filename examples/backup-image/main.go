@@ -17,10 +17,7 @@ func run(ctx context.Context, app *cli.App) error {
 	fs := app.FlagSet("[--repository R] [--ns NS] [--backup-type T] [--backup-id ID] [--backup-time T] ARCHIVE FILE")
 	repoFlags := cli.AddPBSFlags(fs)
 	backupFlags := cli.AddBackupFlags(fs)
-	if err := app.Parse(fs); err != nil {
-		return err
-	}
-	args, err := cli.Args(fs, 2, 2)
+	args, err := app.ParseArgs(fs, 2, 2)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,21 +15,12 @@ import (
 	"github.com/proxkit/proxkit/pbs/pbstest"
 )
 
-func randomData(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, seed))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
-
 var summaryRE = regexp.MustCompile(`^db\.sql\.didx: \d+\.\d\d MiB in (\d+) chunks \((\d+) new, (\d+) reused\), .* uploaded in .*$`)
 
 func TestBacksUpStdinAndReusesChunks(t *testing.T) {
 	srv := pbstest.NewServer(t)
 	env := exampletest.PBSEnv(t, srv)
-	data := randomData(6<<20, 1)
+	data := exampletest.RandomData(6<<20, 1)
 
 	res := exampletest.RunApp(t, "backup-stream", run, env, bytes.NewReader(data), "--backup-id", "web01", "--backup-time", "2026-11-22T10:00:00Z", "db.sql")
 	require.Equal(t, 0, res.Code, res.Stderr)
@@ -92,7 +82,7 @@ func TestBackupFailuresLeaveNothing(t *testing.T) {
 }
 
 func TestBackupSurvivesFaultsByRetrying(t *testing.T) {
-	data := randomData(12<<20, 5)
+	data := exampletest.RandomData(12<<20, 5)
 	for _, fault := range []pbstest.Fault{
 		pbstest.DropAfterChunks(2),
 		pbstest.FailPath("/dynamic_chunk", 3, 500),

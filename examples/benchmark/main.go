@@ -13,10 +13,7 @@ func run(ctx context.Context, app *cli.App) error {
 	fs := app.FlagSet("[--output-format text|json|json-pretty] [--scale F]")
 	format := fs.String("output-format", "text", "text, json or json-pretty")
 	scale := fs.Float64("scale", 1, "factor on the measuring times of proxmox-backup-client (1s per test, 3s for compression)")
-	if err := app.Parse(fs); err != nil {
-		return err
-	}
-	if _, err := cli.Args(fs, 0, 0); err != nil {
+	if _, err := app.ParseArgs(fs, 0, 0); err != nil {
 		return err
 	}
 	if *scale <= 0 || *scale > 100 {

@@ -20,10 +20,7 @@ func run(ctx context.Context, app *cli.App) error {
 	product := fs.String("product", "pbs", "pve or pbs")
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on; port 0 picks a free one")
 	state := fs.String("state", "", "directory for the server's data (default: a temporary directory removed on exit)")
-	if err := app.Parse(fs); err != nil {
-		return err
-	}
-	if _, err := cli.Args(fs, 0, 0); err != nil {
+	if _, err := app.ParseArgs(fs, 0, 0); err != nil {
 		return err
 	}
 	var (

@@ -24,10 +24,7 @@ func run(ctx context.Context, app *cli.App) error {
 	of := fs.String("of", "", "user or token id to report on (default: the caller)")
 	path := fs.String("path", "", "report on this ACL path only")
 	format := fs.String("output-format", "text", "text or json")
-	if err := app.Parse(fs); err != nil {
-		return err
-	}
-	if _, err := cli.Args(fs, 0, 0); err != nil {
+	if _, err := app.ParseArgs(fs, 0, 0); err != nil {
 		return err
 	}
 	if *format != "text" && *format != "json" {

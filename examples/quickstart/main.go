@@ -14,10 +14,7 @@ func main() { cli.Main("quickstart", run) }
 
 func run(ctx context.Context, app *cli.App) error {
 	fs := app.FlagSet("")
-	if err := app.Parse(fs); err != nil {
-		return err
-	}
-	if _, err := cli.Args(fs, 0, 0); err != nil {
+	if _, err := app.ParseArgs(fs, 0, 0); err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp("", "proxkit-quickstart-")

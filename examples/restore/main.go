@@ -22,17 +22,14 @@ func main() { cli.Main("restore", run) }
 func run(ctx context.Context, app *cli.App) error {
 	fs := app.FlagSet("[--repository R] [--ns NS] SNAPSHOT ARCHIVE [OUT]")
 	repoFlags := cli.AddPBSFlags(fs)
-	nsFlag := fs.String("ns", "", "namespace a/b/c (default: the root namespace)")
-	if err := app.Parse(fs); err != nil {
-		return err
-	}
-	args, err := cli.Args(fs, 2, 3)
+	nsFlag := cli.AddNamespaceFlag(fs, "")
+	args, err := app.ParseArgs(fs, 2, 3)
 	if err != nil {
 		return err
 	}
-	ns, err := datastore.ParseNamespace(*nsFlag)
+	ns, err := nsFlag.Namespace()
 	if err != nil {
-		return cli.Usagef("--ns: %v", err)
+		return err
 	}
 	snap, err := datastore.ParseSnapshot(args[0])
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,15 +21,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func randomData(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, seed))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
-
 // The acceptance test: a backup made by the backup-stream binary
 // into the mockserver binary is restored byte-identical by the restore
 // binary, all three driven like a script drives them.
@@ -40,7 +30,7 @@ func TestBinariesBackupStreamIntoMockserverRestoredIdentical(t *testing.T) {
 	env := mock.PBSEnv()
 	dir := t.TempDir()
 	input := filepath.Join(dir, "dump.sql")
-	data := append(randomData(5<<20, 7), bytes.Repeat([]byte("INSERT INTO t VALUES (1);\n"), 100000)...)
+	data := append(exampletest.RandomData(5<<20, 7), bytes.Repeat([]byte("INSERT INTO t VALUES (1);\n"), 100000)...)
 	require.NoError(t, os.WriteFile(input, data, 0o644))
 
 	backup := exampletest.Build(t, "backup-stream")
@@ -80,7 +70,7 @@ func TestImageRoundTripWithZeros(t *testing.T) {
 	env := mock.PBSEnv()
 	dir := t.TempDir()
 	// 4 MiB of zeros, 4 MiB of data, and a short tail: the fixed layout.
-	img := append(make([]byte, 4<<20), randomData(4<<20+12345, 3)...)
+	img := append(make([]byte, 4<<20), exampletest.RandomData(4<<20+12345, 3)...)
 	input := filepath.Join(dir, "disk.raw")
 	require.NoError(t, os.WriteFile(input, img, 0o644))
 
@@ -101,7 +91,7 @@ func TestRestoreOfACorruptChunkFailsAndLeavesNoFile(t *testing.T) {
 	srv := pbstest.NewServer(t)
 	snap, err := datastore.ParseSnapshot("host/db/2026-11-22T10:00:00Z")
 	require.NoError(t, err)
-	exampletest.SeedStream(t, srv.DatastorePath, datastore.Namespace{}, snap, srv.AdminToken.ID.String(), "dump", randomData(3<<20, 9))
+	exampletest.SeedStream(t, srv.DatastorePath, datastore.Namespace{}, snap, srv.AdminToken.ID.String(), "dump", exampletest.RandomData(3<<20, 9))
 	chunks, err := filepath.Glob(filepath.Join(srv.DatastorePath, ".chunks", "*", "*"))
 	require.NoError(t, err)
 	require.NotEmpty(t, chunks)

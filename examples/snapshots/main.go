@@ -18,21 +18,18 @@ func main() { cli.Main("snapshots", run) }
 func run(ctx context.Context, app *cli.App) error {
 	fs := app.FlagSet("[--repository R] [--ns NS] [--output-format text|json] [GROUP]")
 	repoFlags := cli.AddPBSFlags(fs)
-	nsFlag := fs.String("ns", "", "namespace a/b/c (default: the root namespace)")
+	nsFlag := cli.AddNamespaceFlag(fs, "")
 	format := fs.String("output-format", "text", "text or json")
-	if err := app.Parse(fs); err != nil {
-		return err
-	}
-	args, err := cli.Args(fs, 0, 1)
+	args, err := app.ParseArgs(fs, 0, 1)
 	if err != nil {
 		return err
 	}
 	if *format != "text" && *format != "json" {
 		return cli.Usagef("--output-format: want text or json, got %q", *format)
 	}
-	ns, err := datastore.ParseNamespace(*nsFlag)
+	ns, err := nsFlag.Namespace()
 	if err != nil {
-		return cli.Usagef("--ns: %v", err)
+		return err
 	}
 	var filter pbs.SnapshotFilter
 	if len(args) == 1 {

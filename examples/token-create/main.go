@@ -42,11 +42,8 @@ func run(ctx context.Context, app *cli.App) error {
 	fs.StringVar(&req.secretFile, "secret-file", "", "write the secret alone into this file (mode 0600)")
 	fs.BoolVar(&req.printSecret, "print-secret", false, "print the secret as the last line of stdout")
 	fs.BoolVar(&req.force, "force", false, "replace existing files")
-	nsFlag := fs.String("ns", "", "PBS only: namespace to put into the pbs-config.json")
-	if err := app.Parse(fs); err != nil {
-		return err
-	}
-	args, err := cli.Args(fs, 1, 1)
+	nsFlag := cli.AddNamespaceFlag(fs, "PBS only: namespace to put into the pbs-config.json")
+	args, err := app.ParseArgs(fs, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -61,8 +58,8 @@ func run(ctx context.Context, app *cli.App) error {
 			return cli.Usagef("--expire: %v", err)
 		}
 	}
-	if req.ns, err = datastore.ParseNamespace(*nsFlag); err != nil {
-		return cli.Usagef("--ns: %v", err)
+	if req.ns, err = nsFlag.Namespace(); err != nil {
+		return err
 	}
 	target, err := targetFlags.Load(ctx, app)
 	if err != nil {

@@ -16,18 +16,15 @@ func main() { cli.Main("verify", run) }
 func run(ctx context.Context, app *cli.App) error {
 	fs := app.FlagSet("[--repository R] [--ns NS] [--reverify] [SNAPSHOT|GROUP]")
 	repoFlags := cli.AddPBSFlags(fs)
-	nsFlag := fs.String("ns", "", "namespace a/b/c (default: the root namespace)")
+	nsFlag := cli.AddNamespaceFlag(fs, "")
 	reverify := fs.Bool("reverify", false, "verify snapshots again that were verified before")
-	if err := app.Parse(fs); err != nil {
-		return err
-	}
-	args, err := cli.Args(fs, 0, 1)
+	args, err := app.ParseArgs(fs, 0, 1)
 	if err != nil {
 		return err
 	}
-	ns, err := datastore.ParseNamespace(*nsFlag)
+	ns, err := nsFlag.Namespace()
 	if err != nil {
-		return cli.Usagef("--ns: %v", err)
+		return err
 	}
 	opts := pbs.VerifyOptions{Namespace: ns}
 	if *reverify {

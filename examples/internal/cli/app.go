@@ -165,6 +165,15 @@ func (a *App) Parse(fs *flag.FlagSet) error {
 	}
 }
 
+// ParseArgs is Parse followed by Args: it parses a.Args with fs and
+// returns the positional arguments, min to max of them (max < 0: no limit).
+func (a *App) ParseArgs(fs *flag.FlagSet, min, max int) ([]string, error) {
+	if err := a.Parse(fs); err != nil {
+		return nil, err
+	}
+	return Args(fs, min, max)
+}
+
 // Args checks the number of positional arguments left after Parse.
 func Args(fs *flag.FlagSet, min, max int) ([]string, error) {
 	args := fs.Args()

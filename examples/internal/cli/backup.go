@@ -14,13 +14,13 @@ import (
 // BackupFlags are the snapshot flags of the backup programs, named as in
 // proxmox-backup-client: --ns, --backup-type, --backup-id, --backup-time.
 type BackupFlags struct {
-	ns, typ, id, time string
+	ns            *NamespaceFlag
+	typ, id, time string
 }
 
 // AddBackupFlags registers the snapshot flags on fs.
 func AddBackupFlags(fs *flag.FlagSet) *BackupFlags {
-	f := &BackupFlags{}
-	fs.StringVar(&f.ns, "ns", "", "namespace a/b/c (default: the root namespace)")
+	f := &BackupFlags{ns: AddNamespaceFlag(fs, "")}
 	fs.StringVar(&f.typ, "backup-type", "host", "backup type: host, vm or ct")
 	fs.StringVar(&f.id, "backup-id", "", "backup id (default: this host's name)")
 	fs.StringVar(&f.time, "backup-time", "", "snapshot time, Unix seconds or YYYY-MM-DDTHH:MM:SSZ (default: now)")
@@ -31,8 +31,8 @@ func AddBackupFlags(fs *flag.FlagSet) *BackupFlags {
 func (f *BackupFlags) Options(store string) (pbs.BackupOptions, error) {
 	opts := pbs.BackupOptions{Datastore: store}
 	var err error
-	if opts.Namespace, err = datastore.ParseNamespace(f.ns); err != nil {
-		return opts, Usagef("--ns: %v", err)
+	if opts.Namespace, err = f.ns.Namespace(); err != nil {
+		return opts, err
 	}
 	if opts.Type, err = datastore.ParseBackupType(f.typ); err != nil {
 		return opts, Usagef("--backup-type: %v", err)

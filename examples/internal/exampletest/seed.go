@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -54,4 +55,18 @@ func SeedStream(t testing.TB, storePath string, ns datastore.Namespace, snap dat
 			Csum:      hex.EncodeToString(csum[:]),
 		}},
 	}))
+}
+
+// RandomData returns n pseudo-random bytes, the same for the same seed:
+// data that neither compresses nor deduplicates.
+func RandomData(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := 0; i < n; i += 8 {
+		v := r.Uint64()
+		for k := 0; k < 8 && i+k < n; k++ {
+			b[i+k] = byte(v >> (8 * k))
+		}
+	}
+	return b
 }
