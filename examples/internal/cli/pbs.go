@@ -52,14 +52,10 @@ type PBS struct {
 // secret always comes from the PBS_PASSWORD family. A repository is
 // required. The secret is registered with app for redaction.
 func (f *PBSFlags) Load(ctx context.Context, app *App) (*PBS, error) {
-	var override []string
-	if f.repository != "" {
-		override = append(override, auth.EnvPBSRepository)
-	}
-	if *f.fingerprint != "" {
-		override = append(override, auth.EnvPBSFingerprint)
-	}
-	env, err := auth.LoadPBSEnvironment(ctx, hide(app.lookup(), override...))
+	env, err := auth.LoadPBSEnvironment(ctx, overridden(app.lookup(), map[string]string{
+		auth.EnvPBSRepository:  f.repository,
+		auth.EnvPBSFingerprint: *f.fingerprint,
+	}))
 	if err != nil {
 		return nil, err
 	}
@@ -112,17 +108,13 @@ func (p *PBS) Client(opts ...pbs.Option) (*pbs.Client, error) {
 // Datastore is the repository's datastore name.
 func (p *PBS) Datastore() string { return p.Repository.Datastore }
 
-// hide returns lookup without the variables in names, for flags that
-// replace them.
-func hide(lookup auth.LookupEnv, names ...string) auth.LookupEnv {
-	if len(names) == 0 {
-		return lookup
-	}
+// overridden returns lookup without the variables whose flag (the value
+// in flags) was given: the flag replaces the variable, which is then not
+// even read.
+func overridden(lookup auth.LookupEnv, flags map[string]string) auth.LookupEnv {
 	return func(key string) (string, bool) {
-		for _, n := range names {
-			if key == n {
-				return "", false
-			}
+		if flags[key] != "" {
+			return "", false
 		}
 		return lookup(key)
 	}

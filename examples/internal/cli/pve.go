@@ -52,17 +52,11 @@ type PVE struct {
 // family and PVE_FINGERPRINT; a flag wins over its variable. URL and auth id
 // are required. The secret is registered with app for redaction.
 func (f *PVEFlags) Load(ctx context.Context, app *App) (*PVE, error) {
-	var override []string
-	if f.url != "" {
-		override = append(override, auth.EnvPVEURL)
-	}
-	if f.authid != "" {
-		override = append(override, auth.EnvPVEAuthID)
-	}
-	if *f.fingerprint != "" {
-		override = append(override, auth.EnvPVEFingerprint)
-	}
-	env, err := auth.LoadPVEEnvironment(ctx, hide(app.lookup(), override...))
+	env, err := auth.LoadPVEEnvironment(ctx, overridden(app.lookup(), map[string]string{
+		auth.EnvPVEURL:         f.url,
+		auth.EnvPVEAuthID:      f.authid,
+		auth.EnvPVEFingerprint: *f.fingerprint,
+	}))
 	if err != nil {
 		return nil, err
 	}
