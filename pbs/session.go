@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/proxkit/proxkit/internal/h2upgrade"
 	"github.com/proxkit/proxkit/internal/httpapi"
@@ -53,7 +54,7 @@ func (s *session) roundTrip(ctx context.Context, method, path string, q url.Valu
 	}
 	resp, err := s.conn.Do(ctx, method, path, q, ctype, r)
 	if err != nil {
-		return nil, &SessionError{Method: method, Path: path, Err: sessionCause(err)}
+		return nil, &SessionError{Method: method, Path: path, Err: s.cause(ctx, err)}
 	}
 	if err := s.api.CheckResponse(resp); err != nil {
 		return nil, wrapError(err)
@@ -140,6 +141,28 @@ func readAnswer(resp *http.Response, dst []byte, limit int64) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// cause classifies the error of a call that got no answer. A stream can
+// fail with a plain EOF or reset a moment before the transport notices
+// that the whole connection is gone, so unless the context ended, it waits
+// briefly for that.
+func (s *session) cause(ctx context.Context, err error) error {
+	if ctx.Err() == nil && !errors.Is(err, h2upgrade.ErrClosed) {
+		t := time.NewTimer(closeGrace)
+		defer t.Stop()
+		select {
+		case <-s.conn.Done():
+			return &closedError{err: fmt.Errorf("%w: %w", s.conn.Err(), err)}
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	return sessionCause(err)
+}
+
+// closeGrace is how long a failed call waits to learn whether the
+// connection ended.
+const closeGrace = 100 * time.Millisecond
 
 // sessionCause maps the transport's end-of-session error onto
 // ErrSessionClosed, keeping the original error reachable.

@@ -82,7 +82,9 @@ func (w *ArchiveWriter) run(ctx context.Context, feed func() error) (*UploadResu
 	defer stop()
 	if err := feed(); err != nil {
 		w.closed = true
-		w.p.close()
+		if perr := w.p.close(); perr != nil {
+			err = perr // the pipeline's own failure says more than its echo
+		}
 		return nil, w.failed(err)
 	}
 	return w.Close(ctx)
