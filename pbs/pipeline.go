@@ -134,11 +134,16 @@ func newPipeline(parent context.Context, env *pipelineEnv, srv chunkServer, comp
 	return p
 }
 
-// fail records the first failure and stops the pipeline.
+// fail records the first failure and stops the pipeline. Calls failing
+// because the pipeline's context ended (the session was aborted or failed
+// elsewhere) record why it ended instead of their own echo of it.
 func (p *pipeline) fail(err error) {
 	p.errMu.Lock()
 	first := p.err == nil
 	if first {
+		if p.ctx.Err() != nil {
+			err = context.Cause(p.ctx)
+		}
 		p.err = err
 	}
 	p.errMu.Unlock()
