@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 	"testing"
+	"time"
 )
 
 // benchInput is 256 MiB of the vectors' PRNG stream, generated once per
@@ -86,4 +87,36 @@ func benchStream(b *testing.B, newStream func(io.Reader) *Stream) {
 		drain()
 	}
 	b.ReportMetric(float64(chunks)/float64(b.N), "chunks/op")
+}
+
+// BenchmarkScanVsBaseline runs Scan and the baseline back to back in every
+// iteration and reports both speeds and their ratio ("x-baseline"), so
+// that load from other processes, which drifts over seconds, hits both
+// alike. ns/op and MB/s cover the pair.
+func BenchmarkScanVsBaseline(b *testing.B) {
+	data := benchInput()
+	c, ref := newChunker(benchAvg), newBaseline(benchAvg)
+	run := func(scan func([]byte) int, reset func()) time.Duration {
+		start := time.Now()
+		reset()
+		for p := data; len(p) > 0; {
+			k := scan(p)
+			if k == 0 {
+				break
+			}
+			p = p[k:]
+		}
+		return time.Since(start)
+	}
+	var fast, slow time.Duration
+	b.SetBytes(2 * int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		fast += run(c.Scan, c.Reset)
+		slow += run(ref.scan, ref.reset)
+	}
+	mbps := func(d time.Duration) float64 { return float64(b.N) * float64(len(data)) / d.Seconds() / 1e6 }
+	b.ReportMetric(mbps(fast), "scan-MB/s")
+	b.ReportMetric(mbps(slow), "baseline-MB/s")
+	b.ReportMetric(slow.Seconds()/fast.Seconds(), "x-baseline")
 }

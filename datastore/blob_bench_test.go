@@ -3,6 +3,7 @@ package datastore
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -135,5 +136,58 @@ func BenchmarkBlobDecodeChunk(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkBlobFraming measures what the blob format costs over raw zstd:
+// every iteration runs the raw zstd call and the blob call on the same 4
+// MiB back to back, so load from other processes hits both alike, and
+// reports both speeds and "overhead-%" (blob time / zstd time - 1). For
+// incompressible data the blob encoder must also fall back to the plain
+// data with its CRC (the format's rule), which raw zstd does not do, and
+// the blob decoder checks a CRC where raw zstd copies raw blocks.
+func BenchmarkBlobFraming(b *testing.B) {
+	for _, in := range blobBenchInputs() {
+		zenc, zdec := blobBenchZstd(b)
+		enc, dec := NewBlobEncoder(), NewBlobDecoder()
+		frame := zenc.EncodeAll(in.data, nil)
+		blob, err := enc.Encode(nil, in.data, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var zout, bout, plain []byte
+		ops := map[string][2]func() error{
+			"encode": {
+				func() error { zout = zenc.EncodeAll(in.data, zout[:0]); return nil },
+				func() (err error) { bout, err = enc.Encode(bout, in.data, true); return err },
+			},
+			"decode": {
+				func() (err error) { plain, err = zdec.DecodeAll(frame, plain[:0]); return err },
+				func() (err error) { plain, err = dec.Decode(plain, blob); return err },
+			},
+		}
+		for _, name := range []string{"encode", "decode"} {
+			raw, framed := ops[name][0], ops[name][1]
+			b.Run(name+"/"+in.name, func(b *testing.B) {
+				var tRaw, tBlob time.Duration
+				b.SetBytes(2 * int64(len(in.data)))
+				b.ReportAllocs()
+				for b.Loop() {
+					start := time.Now()
+					if err := raw(); err != nil {
+						b.Fatal(err)
+					}
+					mid := time.Now()
+					if err := framed(); err != nil {
+						b.Fatal(err)
+					}
+					tRaw, tBlob = tRaw+mid.Sub(start), tBlob+time.Since(mid)
+				}
+				mbps := func(d time.Duration) float64 { return float64(b.N) * float64(len(in.data)) / d.Seconds() / 1e6 }
+				b.ReportMetric(mbps(tRaw), "zstd-MB/s")
+				b.ReportMetric(mbps(tBlob), "blob-MB/s")
+				b.ReportMetric(100*(tBlob.Seconds()/tRaw.Seconds()-1), "overhead-%")
+			})
+		}
 	}
 }
