@@ -107,6 +107,7 @@ type pipeline struct {
 
 	wg      sync.WaitGroup // workers and appender
 	uploads sync.WaitGroup
+	pending []*chunkJob // producer side: submitted chunks maybe not hashed yet
 	closing sync.Once
 
 	errMu sync.Mutex
@@ -205,12 +206,49 @@ func (p *pipeline) submitData(ctx context.Context, offset uint64, size int, fill
 		return err
 	}
 	p.env.meter.addRead(size)
+	p.track(j)
 	select {
 	case p.work <- j:
 		return nil
 	case <-p.ctx.Done():
 		return p.failure()
 	}
+}
+
+// track remembers a submitted job until it is hashed, dropping the ones
+// that are.
+func (p *pipeline) track(j *chunkJob) {
+	if len(p.pending) >= 2*cap(p.env.slots) {
+		kept := p.pending[:0]
+		for _, q := range p.pending {
+			select {
+			case <-q.ready:
+			default:
+				kept = append(kept, q)
+			}
+		}
+		clear(p.pending[len(kept):])
+		p.pending = kept
+	}
+	p.pending = append(p.pending, j)
+}
+
+// hashed waits until every chunk submitted so far has its digest (or the
+// pipeline ended), so that the session knows their digests. Only the
+// producer calls it.
+func (p *pipeline) hashed(ctx context.Context) error {
+	for _, j := range p.pending {
+		select {
+		case <-j.ready:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.ctx.Done():
+			return p.failure()
+		}
+	}
+	clear(p.pending)
+	p.pending = p.pending[:0]
+	return nil
 }
 
 // submitKnown queues a chunk the session knows by digest (st), without
@@ -304,7 +342,11 @@ func (p *pipeline) upload(d datastore.Digest, size int, st *chunkState, blob []b
 	defer p.uploads.Done()
 	err := p.srv.uploadChunk(p.ctx, d, size, blob)
 	p.env.known.finish(d, st, err)
-	p.env.encoded.put(blob)
+	if err == nil {
+		// After an error the transport may still be reading the body, so
+		// only an answered upload gives its buffer back.
+		p.env.encoded.put(blob)
+	}
 	p.release()
 	if err != nil {
 		p.fail(err)

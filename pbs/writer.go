@@ -173,13 +173,20 @@ func (w *ArchiveWriter) appendFrom(ctx context.Context, size int, fill func([]by
 }
 
 // AppendKnown appends the next chunk by digest alone (PBS: PUT *_index):
-// a chunk uploaded earlier in this session or listed by a previous index
-// downloaded in it (RegisterPrevious). Any other digest is refused with
-// ErrUnknownChunk before anything is sent.
+// a chunk appended with AppendData earlier in this session (its upload is
+// awaited before the append) or listed by a previous index downloaded in
+// it (RegisterPrevious). Any other digest is refused with ErrUnknownChunk
+// before anything is sent.
 func (w *ArchiveWriter) AppendKnown(ctx context.Context, d datastore.Digest) error {
 	st, ok := w.s.env.known.lookup(d)
 	if !ok {
-		return fmt.Errorf("%w: %s", ErrUnknownChunk, d)
+		// It may be one of this archive's chunks still being hashed.
+		if err := w.p.hashed(ctx); err != nil {
+			return err
+		}
+		if st, ok = w.s.env.known.lookup(d); !ok {
+			return fmt.Errorf("%w: %s", ErrUnknownChunk, d)
+		}
 	}
 	size := int(st.size)
 	if err := w.check(size); err != nil {
