@@ -73,8 +73,8 @@ func (e *pipelineEnv) putEncoder(enc *chunkEncoder) {
 type chunkJob struct {
 	offset uint64
 	size   int
-	data   []byte             // plain data, from the pool until encoded
-	load   func([]byte) error // fills data in a worker (io.ReaderAt sources)
+	buf    []byte             // blob header room, then the plain data; from the pool until uploaded or encoded
+	load   func([]byte) error // fills the data in a worker (io.ReaderAt sources)
 	digest datastore.Digest
 
 	ready chan struct{} // closed when digest and wait are set, or err
@@ -184,25 +184,51 @@ func (p *pipeline) acquire(ctx context.Context) error {
 
 func (p *pipeline) release() { <-p.env.slots }
 
+// hdr is the room left in front of chunk data for the blob header, so that
+// an uncompressed chunk is sealed where it was read.
+const hdr = datastore.BlobHeaderSize
+
+// reserve takes a slot for one chunk in memory and a buffer for it of
+// length hdr+size (data from hdr on). Give both back with unreserve, or
+// hand them on with submitBuf.
+func (p *pipeline) reserve(ctx context.Context, size int) ([]byte, error) {
+	if err := p.acquire(ctx); err != nil {
+		return nil, err
+	}
+	return p.env.plain.get(hdr + size), nil
+}
+
+func (p *pipeline) unreserve(buf []byte) {
+	p.env.plain.put(buf)
+	p.release()
+}
+
 // submitData queues size bytes at offset. fill writes them into the
 // buffer it gets: right away, or in a worker when deferred (for sources
 // that can be read concurrently). An error from an immediate fill is
 // returned as it is and nothing is queued.
 func (p *pipeline) submitData(ctx context.Context, offset uint64, size int, fill func([]byte) error, deferred bool) error {
-	if err := p.acquire(ctx); err != nil {
+	buf, err := p.reserve(ctx, size)
+	if err != nil {
 		return err
 	}
-	j := &chunkJob{offset: offset, size: size, data: p.env.plain.get(size), ready: make(chan struct{})}
+	var load func([]byte) error
 	if deferred {
-		j.load = fill
-	} else if err := fill(j.data); err != nil {
-		p.env.plain.put(j.data)
-		p.release()
+		load = fill
+	} else if err := fill(buf[hdr:]); err != nil {
+		p.unreserve(buf)
 		return err
 	}
+	return p.submitBuf(ctx, offset, buf, load)
+}
+
+// submitBuf queues the chunk in buf (from reserve, data from hdr on),
+// which the pipeline owns from now on, also when it fails.
+func (p *pipeline) submitBuf(ctx context.Context, offset uint64, buf []byte, load func([]byte) error) error {
+	size := len(buf) - hdr
+	j := &chunkJob{offset: offset, size: size, buf: buf, load: load, ready: make(chan struct{})}
 	if err := p.enqueue(ctx, j); err != nil {
-		p.env.plain.put(j.data)
-		p.release()
+		p.unreserve(buf)
 		return err
 	}
 	p.env.meter.addRead(size)
@@ -210,6 +236,25 @@ func (p *pipeline) submitData(ctx context.Context, offset uint64, size int, fill
 	select {
 	case p.work <- j:
 		return nil
+	case <-p.ctx.Done():
+		return p.failure()
+	}
+}
+
+// submitKnown queues a chunk the session knows by digest (st), without
+// data.
+func (p *pipeline) submitKnown(ctx context.Context, offset uint64, size int, d datastore.Digest, st *chunkState) error {
+	j := &chunkJob{offset: offset, size: size, digest: d, wait: st, ready: p.env.known.answered}
+	return p.enqueue(ctx, j)
+}
+
+// enqueue hands a job to the appender, in submission order.
+func (p *pipeline) enqueue(ctx context.Context, j *chunkJob) error {
+	select {
+	case p.order <- j:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	case <-p.ctx.Done():
 		return p.failure()
 	}
@@ -251,25 +296,6 @@ func (p *pipeline) hashed(ctx context.Context) error {
 	return nil
 }
 
-// submitKnown queues a chunk the session knows by digest (st), without
-// data.
-func (p *pipeline) submitKnown(ctx context.Context, offset uint64, size int, d datastore.Digest, st *chunkState) error {
-	j := &chunkJob{offset: offset, size: size, digest: d, wait: st, ready: p.env.known.answered}
-	return p.enqueue(ctx, j)
-}
-
-// enqueue hands a job to the appender, in submission order.
-func (p *pipeline) enqueue(ctx context.Context, j *chunkJob) error {
-	select {
-	case p.order <- j:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-p.ctx.Done():
-		return p.failure()
-	}
-}
-
 // worker hashes and encodes chunks with its own encoder.
 func (p *pipeline) worker() {
 	defer p.wg.Done()
@@ -292,60 +318,65 @@ func (p *pipeline) worker() {
 // it and starts its upload.
 func (p *pipeline) process(enc *chunkEncoder, j *chunkJob) {
 	defer close(j.ready)
-	releaseData := func() {
-		p.env.plain.put(j.data)
-		j.data = nil
+	drop := func() {
+		p.unreserve(j.buf)
+		j.buf = nil
 	}
 	if err := p.failure(); err != nil {
 		j.err = err
-		releaseData()
-		p.release()
+		drop()
 		return
 	}
+	chunk := j.buf[:hdr+j.size]
+	data := chunk[hdr:]
 	if j.load != nil {
-		if err := j.load(j.data); err != nil {
+		if err := j.load(data); err != nil {
 			j.err = err
-			releaseData()
-			p.release()
+			drop()
 			p.fail(err)
 			return
 		}
 	}
-	if p.fixed && j.size == datastore.FixedChunkSize && enc.allZero(j.data) {
+	if p.fixed && j.size == datastore.FixedChunkSize && enc.allZero(data) {
 		j.digest = zeroChunkDigest()
 	} else {
-		j.digest = sha256.Sum256(j.data)
+		j.digest = sha256.Sum256(data)
 	}
 	st, fresh := p.env.known.claim(j.digest, j.size)
 	j.wait = st
 	if !fresh {
-		releaseData()
-		p.release()
+		drop()
 		return
 	}
-	blob, err := enc.encode(p.env.encoded.get(j.size + 64)[:0], j.data, p.comp)
-	releaseData()
+	blob, inPlace, err := enc.encodeChunk(chunk, p.env.encoded, p.comp)
 	if err != nil {
 		p.env.known.finish(j.digest, st, err)
 		j.err = err
-		p.release()
+		drop()
 		p.fail(fmt.Errorf("pbs: encode chunk at offset %d: %w", j.offset, err))
 		return
 	}
+	pool := p.env.plain
+	if !inPlace {
+		p.env.plain.put(j.buf)
+		pool = p.env.encoded
+	}
+	j.buf = nil
 	j.fresh, j.coded = true, len(blob)
 	p.uploads.Add(1)
-	go p.upload(j.digest, j.size, st, blob)
+	go p.upload(j.digest, j.size, st, blob, pool)
 }
 
-// upload sends one chunk and records the answer in its state.
-func (p *pipeline) upload(d datastore.Digest, size int, st *chunkState, blob []byte) {
+// upload sends one chunk and records the answer in its state; blob goes
+// back to pool once answered.
+func (p *pipeline) upload(d datastore.Digest, size int, st *chunkState, blob []byte, pool *bufferPool) {
 	defer p.uploads.Done()
 	err := p.srv.uploadChunk(p.ctx, d, size, blob)
 	p.env.known.finish(d, st, err)
 	if err == nil {
 		// After an error the transport may still be reading the body, so
 		// only an answered upload gives its buffer back.
-		p.env.encoded.put(blob)
+		pool.put(blob)
 	}
 	p.release()
 	if err != nil {

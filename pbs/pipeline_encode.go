@@ -35,6 +35,29 @@ func newChunkEncoder() *chunkEncoder {
 	return &chunkEncoder{blob: datastore.NewBlobEncoder()}
 }
 
+// encodeChunk turns chunk, blob header room followed by the plain data,
+// into the chunk's DataBlob: compressed into a buffer from pool when the
+// mode asks for it and zstd makes it smaller, else uncompressed in place,
+// chunk itself (inPlace).
+func (e *chunkEncoder) encodeChunk(chunk []byte, pool *bufferPool, mode Compression) (blob []byte, inPlace bool, err error) {
+	data := chunk[datastore.BlobHeaderSize:]
+	if mode == CompressAlways || (mode == CompressAuto && e.worthCompressing(data)) {
+		blob, err := e.blob.Encode(pool.get(len(data))[:0], data, true)
+		if err != nil {
+			pool.put(blob)
+			return nil, false, err
+		}
+		if h, err := datastore.ParseBlobHeader(blob); err == nil && h.Kind == datastore.BlobCompressed {
+			return blob, false, nil
+		}
+		pool.put(blob) // zstd did not help: the encoder copied the data; seal the original instead
+	}
+	if err := datastore.SealUncompressed(chunk); err != nil {
+		return nil, false, err
+	}
+	return chunk, true, nil
+}
+
 // encode appends the DataBlob of data to dst[:0].
 func (e *chunkEncoder) encode(dst, data []byte, mode Compression) ([]byte, error) {
 	compress := mode == CompressAlways || (mode == CompressAuto && e.worthCompressing(data))

@@ -45,33 +45,133 @@ func (s *BackupSession) UploadStream(ctx context.Context, name string, r io.Read
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
-	st := chunker.NewStream(r, cfg.avgChunkSize)
-	// The first chunk is read before the server hears of the archive, so
+	cut, err := newStreamCutter(r, cfg.avgChunkSize, s.env.plain)
+	if err != nil {
+		return nil, err
+	}
+	// The first bytes are read before the server hears of the archive, so
 	// that an empty source leaves the session intact.
-	first, err := st.Next()
+	empty, err := cut.prime()
 	switch {
-	case errors.Is(err, io.EOF):
-		return nil, fmt.Errorf("%w: %s", ErrEmptyArchive, name)
 	case err != nil:
-		return nil, fmt.Errorf("pbs: read %s: %w", name, err)
+		return nil, fmt.Errorf("pbs: %s: %w", name, err)
+	case empty:
+		return nil, fmt.Errorf("%w: %s", ErrEmptyArchive, name)
 	}
 	w, _, err := s.createArchive(ctx, name, datastore.ArchiveDynamic, 0, cfg)
 	if err != nil {
 		return nil, err
 	}
 	return w.run(ctx, func() error {
-		for c := first; ; {
-			data := c.Data
-			if err := w.appendFrom(ctx, len(data), func(b []byte) error { copy(b, data); return nil }, false); err != nil {
-				return err
-			}
-			if c, err = st.Next(); errors.Is(err, io.EOF) {
+		for {
+			switch err := w.appendCut(ctx, 2*cfg.avgChunkSize, cut.next); {
+			case errors.Is(err, io.EOF):
 				return nil
-			} else if err != nil {
-				return fmt.Errorf("pbs: read %s: %w", name, err)
+			case err != nil:
+				return err
 			}
 		}
 	})
+}
+
+// streamCutter cuts a stream into content-defined chunks read straight
+// into pipeline buffers, behind the room for the blob header: the input
+// is read in blocks and scanned with the chunker as it comes; the bytes of
+// the last block after a cut (at most one block) are carried over into the
+// next chunk's buffer. So every byte is read once into the buffer it is
+// hashed and uploaded from, where chunker.Stream would hand out chunks of
+// its own buffer to be copied.
+type streamCutter struct {
+	r     io.Reader
+	ck    *chunker.Chunker
+	block int
+	carry []byte // read but not scanned yet: the next chunk's first bytes
+	err   error  // what ended the input: io.EOF, or a read error
+	pool  *bufferPool
+}
+
+func newStreamCutter(r io.Reader, avg int, pool *bufferPool) (*streamCutter, error) {
+	ck, err := chunker.New(avg)
+	if err != nil {
+		return nil, fmt.Errorf("pbs: %w", err)
+	}
+	block := min(256<<10, max(64<<10, avg/4))
+	return &streamCutter{r: r, ck: ck, block: block, carry: make([]byte, 0, block), pool: pool}, nil
+}
+
+// prime reads the first block and reports whether the input is empty.
+func (c *streamCutter) prime() (empty bool, err error) {
+	n, err := c.read(c.carry[:c.block])
+	c.carry = c.carry[:n]
+	if err != nil {
+		return false, err
+	}
+	return n == 0 && c.err != nil, nil
+}
+
+// read reads at least one byte into b unless the input ends (c.err is
+// then io.EOF) or fails (the error is returned and kept).
+func (c *streamCutter) read(b []byte) (int, error) {
+	n, err := io.ReadAtLeast(c.r, b, 1)
+	switch {
+	case err == nil:
+		return n, nil
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		c.err = io.EOF
+		return n, nil
+	default:
+		c.err = fmt.Errorf("read input: %w", err)
+		return n, c.err
+	}
+}
+
+// next appends the next chunk to dst, which holds the header room, and
+// returns it (possibly moved to a larger buffer). After the last chunk it
+// returns io.EOF.
+func (c *streamCutter) next(dst []byte) ([]byte, error) {
+	start := len(dst)
+	for {
+		var fresh []byte
+		switch {
+		case len(c.carry) > 0:
+			dst = c.room(dst, len(c.carry))
+			n := len(dst)
+			dst = append(dst, c.carry...)
+			c.carry = c.carry[:0]
+			fresh = dst[n:]
+		case c.err != nil:
+			if len(dst) > start && errors.Is(c.err, io.EOF) {
+				return dst, nil // the final chunk: whatever follows the last cut
+			}
+			return dst, c.err
+		default:
+			dst = c.room(dst, c.block)
+			n := len(dst)
+			m, err := c.read(dst[n : n+c.block])
+			dst = dst[:n+m]
+			if err != nil {
+				return dst, err
+			}
+			fresh = dst[n:]
+		}
+		if k := c.ck.Scan(fresh); k > 0 {
+			end := len(dst) - len(fresh) + k
+			c.carry = append(c.carry, dst[end:]...)
+			return dst[:end], nil
+		}
+	}
+}
+
+// room makes sure dst can take n more bytes, moving it to a larger buffer
+// (and giving the old one back) when it cannot.
+func (c *streamCutter) room(dst []byte, n int) []byte {
+	if cap(dst)-len(dst) >= n {
+		return dst
+	}
+	grown := make([]byte, len(dst), max(2*cap(dst), len(dst)+n))
+	copy(grown, dst)
+	c.pool.put(dst)
+	return grown
 }
 
 // run feeds the writer with feed and closes it. Any failure, and the end

@@ -172,6 +172,30 @@ func (w *ArchiveWriter) appendFrom(ctx context.Context, size int, fill func([]by
 	return nil
 }
 
+// appendCut appends the next chunk as cut writes it into a buffer of the
+// pipeline (at least capacity bytes of room after the header room it is
+// given), returning the buffer in use; io.EOF from cut means no more.
+func (w *ArchiveWriter) appendCut(ctx context.Context, capacity int, cut func([]byte) ([]byte, error)) error {
+	if err := w.check(1); err != nil {
+		return err
+	}
+	buf, err := w.p.reserve(ctx, capacity)
+	if err != nil {
+		return err
+	}
+	chunk, err := cut(buf[:hdr])
+	if err != nil {
+		w.p.unreserve(chunk)
+		return err
+	}
+	size := len(chunk) - hdr
+	if err := w.p.submitBuf(ctx, w.next, chunk, nil); err != nil {
+		return err
+	}
+	w.advance(size)
+	return nil
+}
+
 // AppendKnown appends the next chunk by digest alone (PBS: PUT *_index):
 // a chunk appended with AppendData earlier in this session (its upload is
 // awaited before the append) or listed by a previous index downloaded in
