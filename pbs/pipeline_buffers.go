@@ -14,8 +14,7 @@ func newBufferPool(keep int) *bufferPool {
 }
 
 // get returns a buffer of length n, reusing an idle one when it is large
-// enough. Buffers grow by a quarter beyond what is asked so that a pool
-// serving varying chunk sizes soon stops reallocating.
+// enough.
 func (p *bufferPool) get(n int) []byte {
 	select {
 	case b := <-p.free:
@@ -24,7 +23,7 @@ func (p *bufferPool) get(n int) []byte {
 		}
 	default:
 	}
-	return make([]byte, n, n+n/4)
+	return make([]byte, n)
 }
 
 // put hands a buffer back; it is dropped when the pool is full.

@@ -62,9 +62,13 @@ func (s *BackupSession) UploadStream(ctx context.Context, name string, r io.Read
 	if err != nil {
 		return nil, err
 	}
+	// Buffers take the largest chunk plus one block read past its cut, so
+	// they never grow: a pool of equal buffers, only touched as far as the
+	// chunks reach, and no garbage.
+	capacity := 4*cfg.avgChunkSize + cut.block
 	return w.run(ctx, func() error {
 		for {
-			switch err := w.appendCut(ctx, 2*cfg.avgChunkSize, cut.next); {
+			switch err := w.appendCut(ctx, capacity, cut.next); {
 			case errors.Is(err, io.EOF):
 				return nil
 			case err != nil:
