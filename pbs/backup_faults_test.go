@@ -228,3 +228,34 @@ func TestBackupSlowServer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, data, e.restore(s.Snapshot(), "a.pxar"))
 }
+
+// slowReader yields data in small pieces with a pause, so that an upload
+// is still running when the test acts.
+type slowReader struct {
+	r     io.Reader
+	pause time.Duration
+}
+
+func (s slowReader) Read(p []byte) (int, error) {
+	time.Sleep(s.pause)
+	return s.r.Read(p[:min(len(p), 64<<10)])
+}
+
+// Abort while an upload runs: the upload fails with ErrAborted, nothing
+// is kept.
+func TestBackupAbortDuringUpload(t *testing.T) {
+	e := newBkEnv(t)
+	s := e.start("abortrun")
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.UploadStream(bkCtx(t), "a.pxar", slowReader{bytes.NewReader(randomData(180, 4<<20)), 2 * time.Millisecond},
+			pbs.WithAverageChunkSize(64<<10))
+		done <- err
+	}()
+	time.Sleep(30 * time.Millisecond)
+	require.NoError(t, s.Abort())
+	err := <-done
+	require.Error(t, err)
+	assert.ErrorIs(t, err, pbs.ErrAborted)
+	assert.Empty(t, e.snapshots("abortrun"))
+}

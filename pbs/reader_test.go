@@ -183,3 +183,22 @@ func TestReaderMissingSnapshot(t *testing.T) {
 	_, err = e.c.StartReader(bkCtx(t), pbs.ReaderOptions{Snapshot: datastore.Snapshot{}})
 	assert.Error(t, err)
 }
+
+// The client log, which manifests never list, is read without manifest
+// check; a snapshot without one answers 404. A snapshot still being
+// written cannot be opened.
+func TestReaderClientLogAndUnfinished(t *testing.T) {
+	f := newReaderFixture(t)
+	r := f.open(t)
+	_, err := r.DownloadBlob(bkCtx(t), "client.log")
+	var perr *pbs.Error
+	require.ErrorAs(t, err, &perr)
+	assert.Equal(t, 404, perr.Status)
+	assert.ErrorIs(t, err, pbs.ErrNotFound)
+
+	s := f.e.start("unfinished")
+	_, err = s.UploadBlob(bkCtx(t), "a.conf", []byte("a"))
+	require.NoError(t, err)
+	_, err = f.e.c.StartReader(bkCtx(t), readerOpts(f.e, s.Snapshot()))
+	require.ErrorAs(t, err, &perr, "an unfinished snapshot cannot be read")
+}
