@@ -58,12 +58,12 @@ func TestBackupStreamImageBlobRoundTrip(t *testing.T) {
 func TestBackupIncrementalReusesChunks(t *testing.T) {
 	e := newBkEnv(t)
 	ctx := bkCtx(t)
-	stream := randomData(10, 20<<20)
+	stream := randomData(10, 8<<20)
 	image := randomData(11, 3*(4<<20)+100)
 
 	backup := func(stream, image []byte) *pbs.BackupResult {
 		s := e.start("incr")
-		_, err := s.UploadStream(ctx, "root.pxar", bytes.NewReader(stream))
+		_, err := s.UploadStream(ctx, "root.pxar", bytes.NewReader(stream), pbs.WithAverageChunkSize(1<<20))
 		require.NoError(t, err)
 		_, err = s.UploadImage(ctx, "disk.img", bytes.NewReader(image), int64(len(image)))
 		require.NoError(t, err)
@@ -85,7 +85,7 @@ func TestBackupIncrementalReusesChunks(t *testing.T) {
 	assert.Equal(t, first.Manifest.Files, second.Manifest.Files, "same checksums and sizes")
 
 	changed := bytes.Clone(stream)
-	copy(changed[10<<20:], randomData(12, 1000))
+	copy(changed[5<<20:], randomData(12, 1000))
 	changedImage := bytes.Clone(image)
 	changedImage[len(image)-1] ^= 0xff // the tail chunk
 	third := backup(changed, changedImage)

@@ -44,9 +44,9 @@ func cutAll(t *testing.T, r io.Reader, avg int) ([][]byte, error) {
 // The cutter finds exactly the boundaries of chunker.Stream, however the
 // input arrives.
 func TestStreamCutterMatchesChunker(t *testing.T) {
-	data := make([]byte, 7<<20+333)
+	data := make([]byte, 4<<20+333)
 	_, _ = rand.NewChaCha8([32]byte{7}).Read(data)
-	copy(data[2<<20:], make([]byte, 1<<20)) // some constant data too
+	copy(data[2<<20:], make([]byte, 600<<10)) // some constant data too
 	for _, avg := range []int{64 << 10, 256 << 10, 1 << 20} {
 		var want [][]byte
 		st := chunker.NewStream(bytes.NewReader(data), avg)
