@@ -29,9 +29,10 @@ type BackupOptions struct {
 	// Namespace is the namespace of the group; the zero value is the root.
 	// It must exist.
 	Namespace datastore.Namespace
-	// Type and ID name the group, e.g. datastore.TypeHost and "web01".
+	// Type is the group's backup type, e.g. datastore.TypeHost.
 	Type datastore.BackupType
-	ID   string
+	// ID is the group's id, e.g. "web01".
+	ID string
 	// Time is the snapshot time (whole seconds are used); the zero value
 	// means now. It must be later than the group's last finished snapshot.
 	Time time.Time

@@ -17,9 +17,10 @@ var ErrNothingToFinish = errors.New("pbs: backup contains no files")
 
 // BackupResult is what a finished backup session stored.
 type BackupResult struct {
-	// Namespace and Snapshot name the new snapshot.
+	// Namespace is the namespace of the new snapshot.
 	Namespace datastore.Namespace
-	Snapshot  datastore.Snapshot
+	// Snapshot is the new snapshot.
+	Snapshot datastore.Snapshot
 	// Manifest is the manifest as uploaded: every archive and blob with
 	// its size and checksum, in the order they completed. (The server
 	// adds its upload statistics to the stored copy.)

@@ -18,8 +18,9 @@ type UploadStats struct {
 	// session (from the previous snapshot, or uploaded earlier in it), so
 	// that only their digests were sent.
 	ReusedChunks int64
-	// Bytes is the plain size of everything stored: the data of every
-	// archive and blob.
+	// Bytes is the plain size of the data appended to indexes and of the
+	// blobs uploaded (for an image sent with WithDirtyChunks, only its
+	// dirty chunks).
 	Bytes int64
 	// NewBytes is the plain size of the chunks and blobs uploaded
 	// (Bytes minus what was reused).
@@ -48,9 +49,9 @@ type Progress struct {
 	// BytesRead is the plain data taken from the sources, including
 	// chunks still being hashed or uploaded.
 	BytesRead int64
-	// NewChunks and ReusedChunks count chunks appended to indexes so far,
-	// uploaded or reused.
-	NewChunks    int64
+	// NewChunks counts the chunks appended so far that were uploaded.
+	NewChunks int64
+	// ReusedChunks counts the chunks appended so far by digest alone.
 	ReusedChunks int64
 	// UploadedBytes is the encoded size of the chunks and blobs uploaded
 	// and answered so far.
