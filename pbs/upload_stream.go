@@ -49,6 +49,7 @@ func (s *BackupSession) UploadStream(ctx context.Context, name string, r io.Read
 	if err != nil {
 		return nil, err
 	}
+	defer cut.close()
 	// The first bytes are read before the server hears of the archive, so
 	// that an empty source leaves the session intact.
 	empty, err := cut.prime()
@@ -88,6 +89,7 @@ func (s *BackupSession) UploadStream(ctx context.Context, name string, r io.Read
 type streamCutter struct {
 	r     io.Reader
 	ck    *chunker.Chunker
+	par   *segScanner // nil: scan as the input comes
 	block int
 	carry []byte // read but not scanned yet: the next chunk's first bytes
 	err   error  // what ended the input: io.EOF, or a read error
@@ -100,7 +102,20 @@ func newStreamCutter(r io.Reader, avg int, pool *bufferPool) (*streamCutter, err
 		return nil, fmt.Errorf("pbs: %w", err)
 	}
 	block := min(256<<10, max(64<<10, avg/4))
-	return &streamCutter{r: r, ck: ck, block: block, carry: make([]byte, 0, block), pool: pool}, nil
+	c := &streamCutter{r: r, ck: ck, block: block, pool: pool, par: newSegScanner(avg)}
+	carry := block
+	if c.par != nil {
+		carry = max(carry, c.par.width()*segLen)
+	}
+	c.carry = make([]byte, 0, carry)
+	return c, nil
+}
+
+// close stops the cutter's helpers, if any.
+func (c *streamCutter) close() {
+	if c.par != nil {
+		c.par.stop()
+	}
 }
 
 // prime reads the first block and reports whether the input is empty.
@@ -133,6 +148,9 @@ func (c *streamCutter) read(b []byte) (int, error) {
 // returns it (possibly moved to a larger buffer). After the last chunk it
 // returns io.EOF.
 func (c *streamCutter) next(dst []byte) ([]byte, error) {
+	if c.par != nil {
+		return c.nextParallel(dst)
+	}
 	start := len(dst)
 	for {
 		var fresh []byte
