@@ -3,6 +3,7 @@ package pbs
 import (
 	"container/list"
 	"context"
+	"errors"
 	"net/url"
 	"sync"
 
@@ -73,8 +74,11 @@ func (f *chunkFetcher) get(ctx context.Context, d datastore.Digest, size int) ([
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		if c.err == nil && len(c.data) != size {
+		switch {
+		case c.err == nil && len(c.data) != size:
 			return f.fetch(ctx, d, size) // same digest, other size: a corrupt index; let it fail on its own
+		case isContextErr(c.err) && ctx.Err() == nil:
+			return f.get(ctx, d, size) // the fetch was cancelled for its caller, not for this one
 		}
 		return c.data, c.err
 	}
@@ -91,6 +95,10 @@ func (f *chunkFetcher) get(ctx context.Context, d datastore.Digest, size int) ([
 	f.mu.Unlock()
 	close(c.done)
 	return c.data, c.err
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // fetch downloads and decodes one chunk.

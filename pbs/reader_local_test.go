@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -338,4 +339,54 @@ type failingSource struct{ err error }
 
 func (f failingSource) fetchChunk(context.Context, datastore.Digest, []byte) ([]byte, error) {
 	return nil, f.err
+}
+
+// gatedSource holds every fetch until the gate opens or its context ends.
+type gatedSource struct {
+	inner chunkSource
+	gate  chan struct{}
+}
+
+func (g gatedSource) fetchChunk(ctx context.Context, d datastore.Digest, dst []byte) ([]byte, error) {
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.inner.fetchChunk(ctx, d, dst)
+}
+
+// A fetch shared by two readers that is cancelled for the first one is
+// repeated for the second.
+func TestChunkFetchSharedCancellation(t *testing.T) {
+	st, err := datastore.Open(fixtureDir(t))
+	require.NoError(t, err)
+	ix, err := st.OpenFixedIndex(datastore.Namespace{}, fixtureSnapshot(t), "disk.img.fidx")
+	require.NoError(t, err)
+	d := ix.Digest(0)
+	gate := make(chan struct{})
+	f := newChunkFetcher(gatedSource{inner: &storeSource{st: st}, gate: gate}, 0, 2)
+
+	first, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := f.get(first, d, 4<<20)
+		errc <- err
+	}()
+	require.Eventually(t, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.inflight) == 1
+	}, 5*time.Second, time.Millisecond)
+	second := make(chan []byte, 1)
+	go func() {
+		data, err := f.get(context.Background(), d, 4<<20)
+		assert.NoError(t, err)
+		second <- data
+	}()
+	time.Sleep(10 * time.Millisecond)
+	cancel()
+	assert.ErrorIs(t, <-errc, context.Canceled)
+	close(gate)
+	assert.Equal(t, xorshiftData(31337, 4<<20), <-second)
 }
