@@ -171,3 +171,54 @@ func TestBackupIntoNamespace(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []byte("a"), got)
 }
+
+// Who may write and read (pbs-protocol.md 3.1 steps 2 and 8, 4.1): a
+// Datastore.Backup token writes into groups it owns and reads them back;
+// another token of the same user may not write into them; a caller without
+// any privilege is refused, with 403 for a backup and 400 for a restore.
+func TestBackupPrivilegesAndOwnership(t *testing.T) {
+	e := newBkEnv(t)
+	ctx := bkCtx(t)
+	user := auth.MustParseUserid("alice@pbs")
+	require.NoError(t, e.c.Access.CreateUser(ctx, pbs.NewUser{ID: user}))
+	token := func(name string, role string) *pbs.Client {
+		id := auth.MustParseAuthid("alice@pbs!" + name)
+		ct, err := e.c.Access.CreateToken(ctx, id, pbs.TokenOptions{})
+		require.NoError(t, err)
+		if role != "" {
+			for _, who := range []auth.Authid{id, user.Authid()} {
+				require.NoError(t, e.c.Access.GrantACL(ctx, pbs.ACLUpdate{Path: "/datastore/" + e.srv.Datastore, Role: role, AuthID: who}))
+			}
+		}
+		c, err := pbs.NewClient(e.srv.URL, pbs.WithCredentials(ct.Credentials()), pbs.WithFingerprint(e.srv.Fingerprint))
+		require.NoError(t, err)
+		return c
+	}
+	owner, other, nobody := token("bk", "DatastoreBackup"), token("other", "DatastoreBackup"), token("none", "")
+
+	s, err := owner.StartBackup(ctx, e.opts("alice"))
+	require.NoError(t, err)
+	_, err = s.UploadBlob(ctx, "a.conf", []byte("a"))
+	require.NoError(t, err)
+	res, err := s.Finish(ctx)
+	require.NoError(t, err)
+	e.settle()
+
+	r, err := owner.StartReader(ctx, readerOpts(e, res.Snapshot))
+	require.NoError(t, err, "the owner reads its group with Datastore.Backup alone")
+	require.NoError(t, r.Close())
+
+	var perr *pbs.Error
+	_, err = other.StartBackup(ctx, e.opts("alice"))
+	require.ErrorAs(t, err, &perr, "another token may not write into the group")
+	_, err = other.StartReader(ctx, readerOpts(e, res.Snapshot))
+	require.ErrorAs(t, err, &perr, "nor read it without Datastore.Read")
+
+	_, err = nobody.StartBackup(ctx, e.opts("nobody"))
+	require.ErrorAs(t, err, &perr)
+	assert.Equal(t, 403, perr.Status)
+	_, err = nobody.StartReader(ctx, readerOpts(e, res.Snapshot))
+	require.ErrorAs(t, err, &perr)
+	assert.Equal(t, 400, perr.Status, "PBS refuses a reader without privileges with 400, not 403")
+	assert.Contains(t, perr.Message, "no permissions")
+}
