@@ -110,8 +110,9 @@ type pipeline struct {
 	pending []*chunkJob // producer side: submitted chunks maybe not hashed yet
 	closing sync.Once
 
-	errMu sync.Mutex
-	err   error
+	errMu  sync.Mutex
+	err    error
+	closed bool // close has returned: failures come too late
 
 	stats UploadStats // written by the appender, read after close
 }
@@ -137,23 +138,25 @@ func newPipeline(parent context.Context, env *pipelineEnv, srv chunkServer, comp
 
 // fail records the first failure and stops the pipeline. Calls failing
 // because the pipeline's context ended (the session was aborted or failed
-// elsewhere) record why it ended instead of their own echo of it.
+// elsewhere) record why it ended instead of their own echo of it. onFail
+// runs under the lock, so that what it records is visible to whoever
+// reads the failure afterwards. After close, fail does nothing: the
+// archive is complete.
 func (p *pipeline) fail(err error) {
 	p.errMu.Lock()
-	first := p.err == nil
-	if first {
-		if p.ctx.Err() != nil {
-			err = context.Cause(p.ctx)
-		}
-		p.err = err
+	if p.err != nil || p.closed {
+		p.errMu.Unlock()
+		return
+	}
+	if p.ctx.Err() != nil {
+		err = context.Cause(p.ctx)
+	}
+	p.err = err
+	if p.onFail != nil {
+		p.onFail(err)
 	}
 	p.errMu.Unlock()
-	if first {
-		p.cancel(err)
-		if p.onFail != nil {
-			p.onFail(err)
-		}
-	}
+	p.cancel(err)
 }
 
 // failure returns the recorded failure, or why the pipeline's context
@@ -473,6 +476,9 @@ func (p *pipeline) close() error {
 	p.wg.Wait()
 	p.uploads.Wait()
 	err := p.failure()
+	p.errMu.Lock()
+	p.closed = true
+	p.errMu.Unlock()
 	p.cancel(errPipelineClosed)
 	return err
 }

@@ -38,7 +38,7 @@ func (s *BackupSession) UploadImage(ctx context.Context, name string, r io.Reade
 		return nil, errors.New("pbs: WithDirtyChunks needs an io.ReaderAt image")
 	}
 	name = datastore.ServerArchiveName(name, datastore.ArchiveFixed)
-	w, _, err := s.createArchive(ctx, name, datastore.ArchiveFixed, uint64(size), cfg)
+	w, err := s.createArchive(ctx, name, datastore.ArchiveFixed, uint64(size), cfg)
 	if err != nil {
 		return nil, err
 	}

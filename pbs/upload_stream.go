@@ -59,7 +59,7 @@ func (s *BackupSession) UploadStream(ctx context.Context, name string, r io.Read
 	case empty:
 		return nil, fmt.Errorf("%w: %s", ErrEmptyArchive, name)
 	}
-	w, _, err := s.createArchive(ctx, name, datastore.ArchiveDynamic, 0, cfg)
+	w, err := s.createArchive(ctx, name, datastore.ArchiveDynamic, 0, cfg)
 	if err != nil {
 		return nil, err
 	}

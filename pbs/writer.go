@@ -65,8 +65,7 @@ func (s *BackupSession) CreateDynamicArchive(ctx context.Context, name string, o
 	if err != nil {
 		return nil, err
 	}
-	w, _, err := s.createArchive(ctx, datastore.ServerArchiveName(name, datastore.ArchiveDynamic), datastore.ArchiveDynamic, 0, cfg)
-	return w, err
+	return s.createArchive(ctx, datastore.ServerArchiveName(name, datastore.ArchiveDynamic), datastore.ArchiveDynamic, 0, cfg)
 }
 
 // CreateFixedArchive opens a fixed index for an image of size bytes in
@@ -81,27 +80,26 @@ func (s *BackupSession) CreateFixedArchive(ctx context.Context, name string, siz
 	if size < 1 {
 		return nil, fmt.Errorf("pbs: image size %d: must be at least 1 byte", size)
 	}
-	w, _, err := s.createArchive(ctx, datastore.ServerArchiveName(name, datastore.ArchiveFixed), datastore.ArchiveFixed, uint64(size), cfg)
-	return w, err
+	return s.createArchive(ctx, datastore.ServerArchiveName(name, datastore.ArchiveFixed), datastore.ArchiveFixed, uint64(size), cfg)
 }
 
 // createArchive reserves the name, prepares reuse of the previous index
-// and opens the writer on the server. It returns the previous index when
-// one was reused.
-func (s *BackupSession) createArchive(ctx context.Context, name string, typ datastore.ArchiveType, size uint64, cfg uploadConfig) (*ArchiveWriter, *previousIndex, error) {
+// (for an image with a dirty map, the copy of its index) and opens the
+// writer on the server.
+func (s *BackupSession) createArchive(ctx context.Context, name string, typ datastore.ArchiveType, size uint64, cfg uploadConfig) (*ArchiveWriter, error) {
 	if t, err := datastore.ParseArchiveName(name); err != nil {
-		return nil, nil, fmt.Errorf("pbs: %w", err)
+		return nil, fmt.Errorf("pbs: %w", err)
 	} else if t != typ {
-		return nil, nil, fmt.Errorf("pbs: archive name %s does not end in %s", name, typ.Extension())
+		return nil, fmt.Errorf("pbs: archive name %s does not end in %s", name, typ.Extension())
 	}
 	if err := s.reserve(name, true); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var prev *previousIndex
 	if !cfg.noReuse && !s.opts.NoReuse {
 		var err error
 		if prev, err = s.reusePrevious(ctx, name, typ); err != nil {
-			return nil, nil, s.fail(err)
+			return nil, s.fail(err)
 		}
 	}
 	w := &ArchiveWriter{s: s, name: name, typ: typ, prefix: typ.String(), began: time.Now(), size: size}
@@ -123,16 +121,13 @@ func (s *BackupSession) createArchive(ctx context.Context, name string, typ data
 		return err
 	})
 	if err != nil {
-		return nil, nil, s.fail(fmt.Errorf("pbs: open %s: %w", name, err))
+		return nil, s.fail(fmt.Errorf("pbs: open %s: %w", name, err))
 	}
 	w.p = newPipeline(s.ctx, s.env, w, cfg.compression, typ == datastore.ArchiveFixed, w.resolved, func(err error) {
 		w.reported = fmt.Errorf("pbs: upload %s: %w", name, err)
 		s.fail(w.reported)
 	})
-	if !w.reuse {
-		prev = nil
-	}
-	return w, prev, nil
+	return w, nil
 }
 
 // Name returns the archive's server-side name, e.g. "root.pxar.didx".
