@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -122,25 +120,17 @@ func textData(seed uint64, n int) []byte {
 	return buf.Bytes()[:n]
 }
 
-// sharedDir finds ../shared next to the module root.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			shared := filepath.Join(filepath.Dir(dir), "shared")
-			if _, err := os.Stat(shared); err != nil {
-				t.Skipf("shared directory %s not found", shared)
-			}
-			return shared
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
+// backupOne backs data up as stream name in a finished snapshot of
+// host/<id> and waits until the server has settled.
+func (e *bkEnv) backupOne(id, name string, data []byte, opts ...pbs.UploadOption) *pbs.BackupResult {
+	e.t.Helper()
+	s := e.start(id)
+	_, err := s.UploadStream(bkCtx(e.t), name, bytes.NewReader(data), opts...)
+	require.NoError(e.t, err)
+	res, err := s.Finish(bkCtx(e.t))
+	require.NoError(e.t, err)
+	e.settle()
+	return res
 }
 
 // readerOpts returns reader options for snap in the mock's datastore.

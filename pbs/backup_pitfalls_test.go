@@ -26,14 +26,9 @@ func TestBackupPreviousSkipsFailedVerify(t *testing.T) {
 	e := newBkEnv(t)
 	ctx := bkCtx(t)
 	data := randomData(170, 2<<20)
-	s := e.start("verify")
-	_, err := s.UploadStream(ctx, "a.pxar", bytes.NewReader(data))
-	require.NoError(t, err)
-	res, err := s.Finish(ctx)
-	require.NoError(t, err)
-	e.settle()
+	res := e.backupOne("verify", "a.pxar", data)
 
-	s = e.start("verify")
+	s := e.start("verify")
 	prev, ok := s.Previous()
 	require.True(t, ok)
 	assert.Equal(t, res.Snapshot.Time, prev)
@@ -42,7 +37,7 @@ func TestBackupPreviousSkipsFailedVerify(t *testing.T) {
 	require.NoError(t, s.Abort())
 	e.settle()
 
-	err = e.store().UpdateManifest(ctx, datastore.Namespace{}, res.Snapshot, func(m *datastore.Manifest) error {
+	err := e.store().UpdateManifest(ctx, datastore.Namespace{}, res.Snapshot, func(m *datastore.Manifest) error {
 		m.Unprotected.VerifyState = &datastore.VerifyState{UPID: "UPID:test", State: datastore.VerifyStateFailed}
 		return nil
 	})
@@ -63,18 +58,13 @@ func TestBackupMissingPreviousArchive(t *testing.T) {
 	e := newBkEnv(t)
 	ctx := bkCtx(t)
 	data := randomData(171, 2<<20)
-	s := e.start("missing")
-	_, err := s.UploadStream(ctx, "a.pxar", bytes.NewReader(data))
-	require.NoError(t, err)
-	res, err := s.Finish(ctx)
-	require.NoError(t, err)
-	e.settle()
+	res := e.backupOne("missing", "a.pxar", data)
 	dir := e.store().SnapshotPath(datastore.Namespace{}, res.Snapshot)
 	require.NoError(t, os.Remove(filepath.Join(dir, "a.pxar.didx")))
 
 	var log callLog
 	lctx := log.ctx(ctx)
-	s, err = e.c.StartBackup(lctx, e.opts("missing"))
+	s, err := e.c.StartBackup(lctx, e.opts("missing"))
 	require.NoError(t, err)
 	up, err := s.UploadStream(lctx, "a.pxar", bytes.NewReader(data))
 	require.NoError(t, err)
