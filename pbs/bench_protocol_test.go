@@ -1,3 +1,7 @@
+// The CPU clock of these benchmarks reads getrusage(2).
+
+//go:build unix
+
 package pbs_test
 
 import (
