@@ -34,6 +34,33 @@
 // because their bit values changed in PBS 3.3; GetPermissions answers
 // with acl.PrivSet values that package auth/acl evaluates offline too.
 //
-// Package pbs/pbstest runs an in-process PBS with the same rules for
-// tests.
+// # Backup and restore
+//
+// StartBackup opens a backup session: the PBS protocol over an HTTP/2
+// connection that an HTTP/1.1 upgrade turned the TLS connection into. A
+// session uploads any number of archives and blobs, then Finish uploads
+// the manifest and makes the snapshot visible; a session that ends any
+// other way (Abort, an error, its context cancelled) leaves nothing on
+// the server. When the group has an earlier snapshot, chunks it already
+// stores are appended by digest instead of being uploaded again.
+//
+//	s, err := c.StartBackup(ctx, pbs.BackupOptions{Datastore: "store1", Type: datastore.TypeHost, ID: "web01"})
+//	defer s.Abort() // a no-op after Finish
+//	_, err = s.UploadStream(ctx, "db.sql", dump)              // db.sql.didx, content-defined chunks
+//	_, err = s.UploadImage(ctx, "disk.img", img, size)        // disk.img.fidx, 4 MiB chunks
+//	_, err = s.UploadBlob(ctx, "app.conf", conf)              // app.conf.blob
+//	res, err := s.Finish(ctx)                                 // res.Snapshot, res.Manifest, res.Stats
+//
+// StartReader opens a reader session on a snapshot. RestoreArchive writes
+// an archive to an io.Writer and OpenArchive gives random access
+// (io.ReaderAt); every chunk is checked against its digest and every file
+// against the manifest, and a mismatch is an *IntegrityError naming the
+// chunk and its offset.
+//
+//	r, err := c.StartReader(ctx, pbs.ReaderOptions{Datastore: "store1", Snapshot: res.Snapshot})
+//	defer r.Close()
+//	_, err = r.RestoreArchive(ctx, "db.sql", out)
+//
+// Package pbs/pbstest runs an in-process PBS with the same rules, the
+// backup and reader protocols included, for tests.
 package pbs
