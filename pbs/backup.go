@@ -57,6 +57,11 @@ type BackupOptions struct {
 	NoReuse bool
 	// Debug asks the server for a verbose task log ("debug" parameter).
 	Debug bool
+	// Benchmark opens a benchmark session ("benchmark" parameter): PBS
+	// allows it only for the group host/benchmark, which in turn requires
+	// it, skips the owner check and never keeps the snapshot, not even
+	// after Finish. Client.UploadSpeedTest opens one.
+	Benchmark bool
 }
 
 // BackupSession is one running backup: a snapshot being written over its
@@ -168,7 +173,7 @@ func backupQuery(opts BackupOptions) (datastore.Snapshot, url.Values, error) {
 		"backup-id":   {opts.ID},
 		"backup-time": {strconv.FormatInt(t.Unix(), 10)},
 		"debug":       {strconv.FormatBool(opts.Debug)},
-		"benchmark":   {"false"},
+		"benchmark":   {strconv.FormatBool(opts.Benchmark)},
 	}
 	if !opts.Namespace.IsRoot() {
 		q.Set("ns", opts.Namespace.String())
