@@ -33,7 +33,12 @@
 //     patterns and a dialect not-found handler; PBSPaths applies PBS's path
 //     normalization.
 //   - State: WriteStateFile and ReadStateFile persist a mock's state as
-//     JSON (mode 0600, atomic rename) for mocks that survive restarts.
+//     JSON (mode 0600, atomic rename) for mocks that survive restarts;
+//     StateACL is the ACL entry both state files keep.
+//   - Lifecycle: MockConfig and the Set… setters are the bodies of the
+//     options both mocks offer (listen address, state directory, clock,
+//     root password, version, error log); ApplyOptions, MockConfig.Listen
+//     and StartForTest are the common parts of their Start and NewServer.
 //   - Time: every time-dependent function takes the time or a Clock;
 //     FakeClock lets tests move it; AuthFailureDelay models the servers' 3 s
 //     delay of 401 replies (off by default in mocks).

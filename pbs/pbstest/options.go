@@ -26,16 +26,10 @@ const (
 type Option func(*config) error
 
 type config struct {
-	addr         string
-	stateDir     string
-	clock        func() time.Time
+	mockcore.MockConfig
 	datastores   []string
-	rootPassword auth.Secret
-	authDelay    time.Duration
 	deniedDelay  time.Duration
 	legacyDelete bool
-	version      [3]string
-	errorLog     *log.Logger
 
 	admin    adminOptions
 	protocol protocolOptions
@@ -43,23 +37,21 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
+		MockConfig: mockcore.MockConfig{Version: [3]string{DefaultVersion, DefaultRelease, DefaultRepoID}},
 		datastores: []string{DefaultDatastore},
-		version:    [3]string{DefaultVersion, DefaultRelease, DefaultRepoID},
 	}
+}
+
+// shared turns the body of an option both mock servers have into an
+// Option of this package.
+func shared(set mockcore.MockSetter) Option {
+	return func(c *config) error { return set(&c.MockConfig) }
 }
 
 // WithListenAddr makes the server listen on addr ("127.0.0.1:8007";
 // default "127.0.0.1:0", a free loopback port). Server.URL has the port
 // actually bound.
-func WithListenAddr(addr string) Option {
-	return func(c *config) error {
-		if addr == "" {
-			return errors.New("pbstest: WithListenAddr: empty address")
-		}
-		c.addr = addr
-		return nil
-	}
-}
+func WithListenAddr(addr string) Option { return shared(mockcore.SetListenAddr("pbstest", addr)) }
 
 // WithStateDir keeps the datastores in dir/<name> instead of a temporary
 // directory that Close removes, and the access-control state (users,
@@ -67,28 +59,12 @@ func WithListenAddr(addr string) Option {
 // dir/StateFile, written with mode 0600 after every change. An existing
 // datastore or state file is opened, not recreated, so a mock server
 // survives restarts. The admin token gets a new secret on every start.
-func WithStateDir(dir string) Option {
-	return func(c *config) error {
-		if dir == "" {
-			return errors.New("pbstest: WithStateDir: empty directory")
-		}
-		c.stateDir = dir
-		return nil
-	}
-}
+func WithStateDir(dir string) Option { return shared(mockcore.SetStateDir("pbstest", dir)) }
 
 // WithClock makes now the server's notion of the current time: ticket
 // ages, token and user expiry, backup times. The default is time.Now.
 // Pass a controllable clock to test expiry without sleeping.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("pbstest: WithClock: nil clock")
-		}
-		c.clock = now
-		return nil
-	}
-}
+func WithClock(now func() time.Time) Option { return shared(mockcore.SetClock("pbstest", now)) }
 
 // WithDatastore adds another datastore (besides "store1"). Names follow
 // PBS's rules for datastore names (a safe id of 3 to 32 characters).
@@ -111,13 +87,7 @@ func WithDatastore(name string) Option {
 // /access/ticket) using this password. Without it root@pam has no password
 // and only the admin token works.
 func WithRootPassword(password auth.Secret) Option {
-	return func(c *config) error {
-		if password.IsZero() {
-			return errors.New("pbstest: WithRootPassword: empty password")
-		}
-		c.rootPassword = password
-		return nil
-	}
+	return shared(mockcore.SetRootPassword("pbstest", password))
 }
 
 // WithRealDelays makes the server hold back answers as the real one does:
@@ -125,7 +95,7 @@ func WithRootPassword(password auth.Secret) Option {
 // 403 replies for 500 ms. Off by default, so tests stay fast.
 func WithRealDelays() Option {
 	return func(c *config) error {
-		c.authDelay = mockcore.RealAuthFailureDelay
+		c.AuthDelay = mockcore.RealAuthFailureDelay
 		c.deniedDelay = mockcore.RealPBSForbiddenDelay
 		return nil
 	}
@@ -139,7 +109,7 @@ func WithDelays(unauthorized, forbidden time.Duration) Option {
 		if unauthorized < 0 || forbidden < 0 {
 			return errors.New("pbstest: WithDelays: negative delay")
 		}
-		c.authDelay, c.deniedDelay = unauthorized, forbidden
+		c.AuthDelay, c.deniedDelay = unauthorized, forbidden
 		return nil
 	}
 }
@@ -158,24 +128,13 @@ func WithLegacyDeletion() Option {
 
 // WithVersion sets what GET /version reports.
 func WithVersion(version, release, repoid string) Option {
-	return func(c *config) error {
-		if version == "" {
-			return errors.New("pbstest: WithVersion: empty version")
-		}
-		c.version = [3]string{version, release, repoid}
-		return nil
-	}
+	return shared(mockcore.SetVersion("pbstest", version, release, repoid))
 }
 
 // WithErrorLog receives the HTTP server's own messages (TLS handshake
 // failures of clients that reject the certificate, handler panics). They
 // are discarded by default, because tests provoke them on purpose.
-func WithErrorLog(l *log.Logger) Option {
-	return func(c *config) error {
-		c.errorLog = l
-		return nil
-	}
-}
+func WithErrorLog(l *log.Logger) Option { return shared(mockcore.SetErrorLog(l)) }
 
 // validStoreName applies PBS's datastore name schema: a safe id
 // ([A-Za-z0-9_][A-Za-z0-9._-]*) of 3 to 32 characters.

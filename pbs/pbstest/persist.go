@@ -21,12 +21,12 @@ const stateVersion = 1
 // hashes. Secrets appear only as salted hashes (mockcore.SecretStore's
 // JSON form).
 type stateFile struct {
-	Version   int             `json:"version"`
-	Users     []stateRecord   `json:"users"`
-	Tokens    []stateRecord   `json:"tokens"`
-	ACL       []stateACL      `json:"acl"`
-	Secrets   json.RawMessage `json:"secrets"`
-	Passwords json.RawMessage `json:"passwords"`
+	Version   int                 `json:"version"`
+	Users     []stateRecord       `json:"users"`
+	Tokens    []stateRecord       `json:"tokens"`
+	ACL       []mockcore.StateACL `json:"acl"`
+	Secrets   json.RawMessage     `json:"secrets"`
+	Passwords json.RawMessage     `json:"passwords"`
 }
 
 // stateRecord is a user or token section.
@@ -40,22 +40,14 @@ type stateRecord struct {
 	Email     string `json:"email,omitempty"`
 }
 
-type stateACL struct {
-	Path      string `json:"path"`
-	Type      string `json:"type"` // user, group, token
-	Subject   string `json:"ugid"`
-	Role      string `json:"roleid"`
-	Propagate bool   `json:"propagate"`
-}
-
 // saveLocked writes the state file when WithStateDir is set; every
 // handler that changes users, tokens, passwords or ACLs calls it before
 // answering. Caller holds s.mu (or has the server to itself).
 func (s *Server) saveLocked() error {
-	if s.cfg.stateDir == "" {
+	if s.cfg.StateDir == "" {
 		return nil
 	}
-	return mockcore.WriteStateFile(s.cfg.stateDir, StateFile, s.snapshotLocked())
+	return mockcore.WriteStateFile(s.cfg.StateDir, StateFile, s.snapshotLocked())
 }
 
 // snapshotLocked is the state as the state file holds it. Caller holds
@@ -69,9 +61,7 @@ func (s *Server) snapshotLocked() stateFile {
 	for _, t := range s.sortedTokensLocked(auth.Userid{}) {
 		st.Tokens = append(st.Tokens, stateRecord{ID: t.id.String(), Comment: t.comment, Enable: t.enable, Expire: t.expire})
 	}
-	for _, e := range s.policy.Entries() {
-		st.ACL = append(st.ACL, stateACL{Path: e.Path, Type: e.Type.String(), Subject: e.Subject, Role: e.Role, Propagate: e.Propagate})
-	}
+	st.ACL = mockcore.StateACLs(s.policy.Entries())
 	// Encoding maps of strings cannot fail.
 	st.Secrets, _ = s.secrets.MarshalJSON()
 	st.Passwords, _ = s.passwords.MarshalJSON()
@@ -82,11 +72,11 @@ func (s *Server) snapshotLocked() stateFile {
 // starts. Records that do not parse make the start fail: a mock must not
 // silently lose accounts.
 func (s *Server) loadState() error {
-	if s.cfg.stateDir == "" {
+	if s.cfg.StateDir == "" {
 		return nil
 	}
 	var st stateFile
-	path := filepath.Join(s.cfg.stateDir, StateFile)
+	path := filepath.Join(s.cfg.StateDir, StateFile)
 	found, err := mockcore.ReadStateFile(path, &st)
 	if err != nil || !found {
 		return err
@@ -119,7 +109,7 @@ func (s *Server) applyState(st stateFile) error {
 		s.tokens[id] = &tokenRecord{id: id, comment: r.Comment, enable: r.Enable, expire: r.Expire}
 	}
 	for _, a := range st.ACL {
-		e, err := a.entry()
+		e, err := stateEntry(a)
 		if err == nil {
 			err = s.policy.Grant(e)
 		}
@@ -136,16 +126,11 @@ func (s *Server) applyState(st stateFile) error {
 	return nil
 }
 
-func (a stateACL) entry() (acl.Entry, error) {
-	e := acl.Entry{Path: a.Path, Subject: a.Subject, Role: a.Role, Propagate: a.Propagate}
-	switch a.Type {
-	case "user":
-		e.Type = acl.User
-	case "group":
-		e.Type = acl.Group
-	case "token":
-		e.Type = acl.Token
-	default:
+// stateEntry converts a state file's ACL entry back, refusing roles PBS
+// does not have.
+func stateEntry(a mockcore.StateACL) (acl.Entry, error) {
+	e, ok := a.Entry()
+	if !ok {
 		return e, fmt.Errorf("unknown subject type %q", a.Type)
 	}
 	if !acl.IsBuiltinRole(auth.PBS, a.Role) {

@@ -66,17 +66,12 @@ type Server struct {
 // in tests). Close it when done.
 func Start(opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+	if err := mockcore.ApplyOptions(&cfg, opts); err != nil {
+		return nil, err
 	}
 	s := &Server{
 		cfg:       cfg,
-		clock:     mockcore.Clock(cfg.clock),
+		clock:     mockcore.Clock(cfg.Clock),
 		tickets:   mockcore.NewTicketSigner(),
 		users:     map[auth.Userid]*userRecord{auth.RootUserid: newRootUser()},
 		tokens:    map[auth.Authid]*tokenRecord{},
@@ -88,14 +83,12 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	s.authn = &mockcore.Authenticator{
 		Product: auth.PBS, Tickets: s.tickets, Secrets: s.secrets, Clock: s.clock,
-		Active: s.accountActive, Delay: mockcore.AuthFailureDelay(cfg.authDelay),
+		Active: s.accountActive, Delay: mockcore.AuthFailureDelay(cfg.AuthDelay),
 	}
 	if err := s.loadState(); err != nil {
 		return nil, err
 	}
-	if !cfg.rootPassword.IsZero() {
-		s.passwords.Set(auth.RootUserid.Authid(), cfg.rootPassword.Reveal())
-	}
+	s.cfg.InstallRootPassword(s.passwords)
 	if err := s.bootstrapAdmin(); err != nil {
 		return nil, err
 	}
@@ -106,11 +99,7 @@ func Start(opts ...Option) (*Server, error) {
 		s.removeTemp()
 		return nil, err
 	}
-	var srvOpts []mockcore.ServerOption
-	if cfg.errorLog != nil {
-		srvOpts = append(srvOpts, mockcore.WithErrorLog(cfg.errorLog))
-	}
-	httpSrv, err := mockcore.StartServer(cfg.addr, s.handler(), srvOpts...)
+	httpSrv, err := s.cfg.Listen(s.handler())
 	if err != nil {
 		s.removeTemp()
 		return nil, fmt.Errorf("pbstest: %w", err)
@@ -125,16 +114,7 @@ func Start(opts ...Option) (*Server, error) {
 // It fails the test if the server cannot start.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s, err := Start(opts...)
-	if err != nil {
-		t.Fatalf("pbstest: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("pbstest: close: %v", err)
-		}
-	})
-	return s
+	return mockcore.StartForTest(t, "pbstest", func() (*Server, error) { return Start(opts...) })
 }
 
 // sessionCleanupTimeout bounds how long Close waits for cut-off sessions.
@@ -225,7 +205,7 @@ func (s *Server) bootstrapAdmin() error {
 // openDatastores creates (or, under a state dir, reopens) the configured
 // datastores.
 func (s *Server) openDatastores() error {
-	base := s.cfg.stateDir
+	base := s.cfg.StateDir
 	if base == "" {
 		dir, err := os.MkdirTemp("", "pbstest-")
 		if err != nil {

@@ -16,8 +16,7 @@ func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.authenticatedNoParams(w, r); !ok {
 		return
 	}
-	v := s.cfg.version
-	s.reply(w, map[string]string{"version": v[0], "release": v[1], "repoid": v[2]}, nil)
+	s.reply(w, s.cfg.VersionData(), nil)
 }
 
 // authenticatedNoParams starts a handler of a method without parameters

@@ -23,32 +23,24 @@ const (
 type Option func(*config) error
 
 type config struct {
-	addr         string
-	stateDir     string
-	clock        func() time.Time
-	rootPassword auth.Secret
-	adminSecret  auth.Secret
-	authDelay    time.Duration
-	version      [3]string
-	errorLog     *log.Logger
+	mockcore.MockConfig
+	adminSecret auth.Secret
 }
 
 func defaultConfig() config {
-	return config{version: [3]string{DefaultVersion, DefaultRelease, DefaultRepoID}}
+	return config{MockConfig: mockcore.MockConfig{Version: [3]string{DefaultVersion, DefaultRelease, DefaultRepoID}}}
+}
+
+// shared turns the body of an option both mock servers have into an
+// Option of this package.
+func shared(set mockcore.MockSetter) Option {
+	return func(c *config) error { return set(&c.MockConfig) }
 }
 
 // WithListenAddr makes the server listen on addr ("127.0.0.1:8006";
 // default "127.0.0.1:0", a free loopback port). Server.URL has the port
 // actually bound.
-func WithListenAddr(addr string) Option {
-	return func(c *config) error {
-		if addr == "" {
-			return errors.New("pvetest: WithListenAddr: empty address")
-		}
-		c.addr = addr
-		return nil
-	}
-}
+func WithListenAddr(addr string) Option { return shared(mockcore.SetListenAddr("pvetest", addr)) }
 
 // WithStateDir keeps the access-control state (users, their tokens with
 // hashed secrets and hashed passwords, groups, custom roles, ACL entries)
@@ -57,40 +49,18 @@ func WithListenAddr(addr string) Option {
 // secret is never stored: every start issues a new one (see
 // WithAdminSecret for a fixed one). Without this option the state lives
 // in memory only.
-func WithStateDir(dir string) Option {
-	return func(c *config) error {
-		if dir == "" {
-			return errors.New("pvetest: WithStateDir: empty directory")
-		}
-		c.stateDir = dir
-		return nil
-	}
-}
+func WithStateDir(dir string) Option { return shared(mockcore.SetStateDir("pvetest", dir)) }
 
 // WithClock makes now the server's notion of the current time: ticket
 // ages, token and user expiry. The default is time.Now. Pass a
 // controllable clock to test expiry without sleeping.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("pvetest: WithClock: nil clock")
-		}
-		c.clock = now
-		return nil
-	}
-}
+func WithClock(now func() time.Time) Option { return shared(mockcore.SetClock("pvetest", now)) }
 
 // WithRootPassword lets root@pam log in with a ticket (POST
 // /access/ticket) using this password. Without it root@pam has no password
 // and only the admin token works for it.
 func WithRootPassword(password auth.Secret) Option {
-	return func(c *config) error {
-		if password.IsZero() {
-			return errors.New("pvetest: WithRootPassword: empty password")
-		}
-		c.rootPassword = password
-		return nil
-	}
+	return shared(mockcore.SetRootPassword("pvetest", password))
 }
 
 // WithAdminSecret gives the admin token root@pam!admin this secret instead
@@ -111,29 +81,18 @@ func WithAdminSecret(secret auth.Secret) Option {
 // stay fast.
 func WithRealDelays() Option {
 	return func(c *config) error {
-		c.authDelay = mockcore.RealAuthFailureDelay
+		c.AuthDelay = mockcore.RealAuthFailureDelay
 		return nil
 	}
 }
 
 // WithVersion sets what GET /version reports.
 func WithVersion(version, release, repoid string) Option {
-	return func(c *config) error {
-		if version == "" {
-			return errors.New("pvetest: WithVersion: empty version")
-		}
-		c.version = [3]string{version, release, repoid}
-		return nil
-	}
+	return shared(mockcore.SetVersion("pvetest", version, release, repoid))
 }
 
 // WithErrorLog receives the HTTP server's own messages (TLS handshake
 // failures of clients that reject the certificate, handler panics) and
 // failures to write the state file. They are discarded by default,
 // because tests provoke the former on purpose.
-func WithErrorLog(l *log.Logger) Option {
-	return func(c *config) error {
-		c.errorLog = l
-		return nil
-	}
-}
+func WithErrorLog(l *log.Logger) Option { return shared(mockcore.SetErrorLog(l)) }

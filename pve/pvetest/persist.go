@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/proxkit/proxkit/auth"
-	"github.com/proxkit/proxkit/auth/acl"
 	"github.com/proxkit/proxkit/internal/mockcore"
 )
 
@@ -23,7 +22,7 @@ type stateFile struct {
 	Users     []stateUser         `json:"users"`
 	Groups    []stateGroup        `json:"groups"`
 	Roles     map[string][]string `json:"roles"`
-	ACL       []stateACL          `json:"acl"`
+	ACL       []mockcore.StateACL `json:"acl"`
 	Secrets   json.RawMessage     `json:"secrets"`
 	Passwords json.RawMessage     `json:"passwords"`
 }
@@ -52,23 +51,15 @@ type stateGroup struct {
 	Members []string `json:"members,omitempty"`
 }
 
-type stateACL struct {
-	Path      string `json:"path"`
-	Type      string `json:"type"`
-	Subject   string `json:"ugid"`
-	Role      string `json:"roleid"`
-	Propagate bool   `json:"propagate"`
-}
-
-func (s *Server) statePath() string { return filepath.Join(s.cfg.stateDir, StateFile) }
+func (s *Server) statePath() string { return filepath.Join(s.cfg.StateDir, StateFile) }
 
 // saveLocked writes the state file (when WithStateDir is set), atomically
 // and with mode 0600. Caller holds s.mu or has the server to itself.
 func (s *Server) saveLocked() error {
-	if s.cfg.stateDir == "" {
+	if s.cfg.StateDir == "" {
 		return nil
 	}
-	return mockcore.WriteStateFile(s.cfg.stateDir, StateFile, s.snapshotLocked())
+	return mockcore.WriteStateFile(s.cfg.StateDir, StateFile, s.snapshotLocked())
 }
 
 func (s *Server) snapshotLocked() stateFile {
@@ -103,9 +94,7 @@ func (s *Server) snapshotLocked() stateFile {
 			st.Roles[r] = privs
 		}
 	}
-	for _, e := range s.policy.Entries() {
-		st.ACL = append(st.ACL, stateACL{Path: e.Path, Type: e.Type.String(), Subject: e.Subject, Role: e.Role, Propagate: e.Propagate})
-	}
+	st.ACL = mockcore.StateACLs(s.policy.Entries())
 	st.Secrets, _ = s.secrets.MarshalJSON()
 	st.Passwords, _ = s.passwords.MarshalJSON()
 	return st
@@ -169,19 +158,12 @@ func (s *Server) restore(st stateFile) error {
 			return err
 		}
 	}
-	for _, e := range st.ACL {
-		var typ acl.SubjectType
-		switch e.Type {
-		case "user":
-			typ = acl.User
-		case "group":
-			typ = acl.Group
-		case "token":
-			typ = acl.Token
-		default:
-			return fmt.Errorf("ACL entry of unknown type %q", e.Type)
+	for _, a := range st.ACL {
+		e, ok := a.Entry()
+		if !ok {
+			return fmt.Errorf("ACL entry of unknown type %q", a.Type)
 		}
-		if err := s.policy.Grant(acl.Entry{Path: e.Path, Type: typ, Subject: e.Subject, Role: e.Role, Propagate: e.Propagate}); err != nil {
+		if err := s.policy.Grant(e); err != nil {
 			return err
 		}
 	}

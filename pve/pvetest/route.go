@@ -88,8 +88,8 @@ func (s *Server) handle(rt *mockcore.Router, method, pattern string, ep endpoint
 		}
 		if method != http.MethodGet {
 			if err := s.saveLocked(); err != nil {
-				if s.cfg.errorLog != nil {
-					s.cfg.errorLog.Print(err)
+				if s.cfg.ErrorLog != nil {
+					s.cfg.ErrorLog.Print(err)
 				}
 				mockcore.WritePVEMessage(w, r, http.StatusInternalServerError, err.Error())
 				return

@@ -57,43 +57,32 @@ type Server struct {
 // in tests). Close it when done.
 func Start(opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+	if err := mockcore.ApplyOptions(&cfg, opts); err != nil {
+		return nil, err
 	}
 	s := &Server{
 		cfg:     cfg,
-		clock:   mockcore.Clock(cfg.clock),
+		clock:   mockcore.Clock(cfg.Clock),
 		tickets: mockcore.NewTicketSigner(),
 	}
 	s.resetState()
-	if cfg.stateDir != "" {
+	if cfg.StateDir != "" {
 		if err := s.loadState(); err != nil {
 			return nil, err
 		}
 	}
 	s.authn = &mockcore.Authenticator{
 		Product: auth.PVE, Tickets: s.tickets, Secrets: s.secrets, Clock: s.clock,
-		Active: s.accountActive, Delay: mockcore.AuthFailureDelay(cfg.authDelay),
+		Active: s.accountActive, Delay: mockcore.AuthFailureDelay(cfg.AuthDelay),
 	}
-	if !cfg.rootPassword.IsZero() {
-		s.passwords.Set(auth.RootUserid.Authid(), cfg.rootPassword.Reveal())
-	}
+	s.cfg.InstallRootPassword(s.passwords)
 	if err := s.bootstrapAdmin(); err != nil {
 		return nil, err
 	}
 	if err := s.saveLocked(); err != nil {
 		return nil, err
 	}
-	var srvOpts []mockcore.ServerOption
-	if cfg.errorLog != nil {
-		srvOpts = append(srvOpts, mockcore.WithErrorLog(cfg.errorLog))
-	}
-	httpSrv, err := mockcore.StartServer(cfg.addr, s.handler(), srvOpts...)
+	httpSrv, err := s.cfg.Listen(s.handler())
 	if err != nil {
 		return nil, fmt.Errorf("pvetest: %w", err)
 	}
@@ -107,16 +96,7 @@ func Start(opts ...Option) (*Server, error) {
 // It fails the test if the server cannot start.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s, err := Start(opts...)
-	if err != nil {
-		t.Fatalf("pvetest: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("pvetest: close: %v", err)
-		}
-	})
-	return s
+	return mockcore.StartForTest(t, "pvetest", func() (*Server, error) { return Start(opts...) })
 }
 
 // Close stops the server and closes every connection. It is safe to call

@@ -22,8 +22,7 @@ func (s *Server) version(c *call) (any, error) {
 	if err := c.p.Err(); err != nil {
 		return nil, err
 	}
-	v := s.cfg.version
-	return map[string]any{"version": v[0], "release": v[1], "repoid": v[2]}, nil
+	return s.cfg.VersionData(), nil
 }
 
 // accessIndex is GET /access: the subdirectories this mock implements.
