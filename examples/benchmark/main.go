@@ -10,9 +10,10 @@ import (
 func main() { cli.Main("benchmark", run) }
 
 func run(ctx context.Context, app *cli.App) error {
-	fs := app.FlagSet("[--output-format text|json|json-pretty] [--scale F]")
+	fs := app.FlagSet("[--repository R] [--output-format text|json|json-pretty] [--scale F]")
+	repo := cli.AddPBSFlags(fs)
 	format := fs.String("output-format", "text", "text, json or json-pretty")
-	scale := fs.Float64("scale", 1, "factor on the measuring times of proxmox-backup-client (1s per test, 3s for compression)")
+	scale := fs.Float64("scale", 1, "factor on the measuring times of proxmox-backup-client (5s for TLS, 1s per local test, 3s for compression)")
 	if _, err := app.ParseArgs(fs, 0, 0); err != nil {
 		return err
 	}
@@ -27,7 +28,17 @@ func run(ctx context.Context, app *cli.App) error {
 	logf := func(f string, args ...any) { fmt.Fprintf(app.Stderr, f+"\n", args...) }
 
 	res := referenceResults()
-	if err := localResults(&res, testData(testDataSize), referenceDurations(*scale), logf); err != nil {
+	d := referenceDurations(*scale)
+	// The server test comes first, as upstream, so that a bad repository
+	// or secret fails before the local tests take their time.
+	if repositoryGiven(fs, app) {
+		var err error
+		if res.TLS.Speed, err = measureTLS(ctx, app, repo, d.tls); err != nil {
+			return err
+		}
+		logf("TLS speed: %.2f MB/s", *res.TLS.Speed/1e6)
+	}
+	if err := localResults(&res, testData(testDataSize), d, logf); err != nil {
 		return err
 	}
 	return writeResults(app.Stdout, &res, *format)

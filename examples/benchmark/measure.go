@@ -12,6 +12,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/proxkit/proxkit/datastore"
+	"github.com/proxkit/proxkit/pbs"
 )
 
 // testDataSize is the size of the buffer every local test works on, as in
@@ -48,15 +49,16 @@ func loop(d time.Duration, n int, op func() error) (float64, error) {
 	return float64(total) / time.Since(start).Seconds(), nil
 }
 
-// durations of the local tests, as in proxmox-backup-client (compression
-// runs three times as long as the others).
+// durations of the tests, as in proxmox-backup-client: 5s of uploads for
+// TLS, 1s for each local test but compression, which runs 3s.
 type durations struct {
-	sha256, compress, decompress, aes, verify time.Duration
+	tls, sha256, compress, decompress, aes, verify time.Duration
 }
 
 func referenceDurations(scale float64) durations {
 	s := func(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
 	return durations{
+		tls:        s(pbs.DefaultSpeedTestDuration),
 		sha256:     s(time.Second),
 		compress:   s(3 * time.Second),
 		decompress: s(time.Second),
