@@ -102,3 +102,11 @@ func (s *SecretStore) Len() int {
 	defer s.mu.RUnlock()
 	return len(s.entries)
 }
+
+// Issue gives token id a new secret (NewTokenSecret), stores it and
+// returns it: the one time a server shows a token's secret.
+func (s *SecretStore) Issue(id auth.Authid) string {
+	secret := NewTokenSecret()
+	s.Set(id, secret)
+	return secret
+}

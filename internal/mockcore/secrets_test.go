@@ -59,6 +59,19 @@ func TestSecretStore(t *testing.T) {
 	assert.True(t, st.Has(auth.MustParseAuthid("bob@pbs!x")))
 }
 
+func TestSecretStoreIssue(t *testing.T) {
+	st := NewSecretStore()
+	a := auth.MustParseAuthid("alice@pbs!ci")
+	first := st.Issue(a)
+	assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, first)
+	assert.True(t, st.Verify(a, first))
+	second := st.Issue(a)
+	assert.NotEqual(t, first, second)
+	assert.False(t, st.Verify(a, first), "a new secret replaces the old one")
+	assert.True(t, st.Verify(a, second))
+	assert.Equal(t, 1, st.Len())
+}
+
 // TestSecretStoreKeepsNoPlaintext inspects every byte the store holds.
 func TestSecretStoreKeepsNoPlaintext(t *testing.T) {
 	st := NewSecretStore()

@@ -20,8 +20,7 @@ func (s *Server) aclRoutes(rt *mockcore.Router) {
 }
 
 func listACL(c *call) (any, error) {
-	c.p.RejectUnknown()
-	if err := c.p.Err(); err != nil {
+	if err := c.noParams(); err != nil {
 		return nil, err
 	}
 	rows := []map[string]any{}

@@ -32,8 +32,7 @@ func joinUserids(ids []auth.Userid) string {
 // or Group.Allocate on /access/groups/<group>. "users" is always there,
 // "" for a group without members.
 func listGroups(c *call) (any, error) {
-	c.p.RejectUnknown()
-	if err := c.p.Err(); err != nil {
+	if err := c.noParams(); err != nil {
 		return nil, err
 	}
 	rows := []map[string]any{}

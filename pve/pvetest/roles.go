@@ -21,8 +21,7 @@ func (s *Server) roleRoutes(rt *mockcore.Router) {
 }
 
 func listRoles(c *call) (any, error) {
-	c.p.RejectUnknown()
-	if err := c.p.Err(); err != nil {
+	if err := c.noParams(); err != nil {
 		return nil, err
 	}
 	rows := []map[string]any{}

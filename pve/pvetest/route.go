@@ -26,6 +26,13 @@ func (c *call) raw(name string) string {
 	return v
 }
 
+// noParams is the parameter check of a method without parameters: every
+// parameter given is unknown.
+func (c *call) noParams() error {
+	c.p.RejectUnknown()
+	return c.p.Err()
+}
+
 // handlerFunc is an endpoint's code: it runs with s.mu held and returns
 // the "data" of the answer or an error (see writeError).
 type handlerFunc func(c *call) (any, error)

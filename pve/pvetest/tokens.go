@@ -101,8 +101,7 @@ func createToken(c *call) (any, error) {
 		return nil, fmt.Errorf("generating token failed: %w", err)
 	}
 	u.tokens[name] = t
-	secret := mockcore.NewTokenSecret()
-	c.s.secrets.Set(full, secret)
+	secret := c.s.secrets.Issue(full)
 	info := map[string]any{"privsep": boolInt(privsep)}
 	if hasExpire {
 		info["expire"] = expire
@@ -157,9 +156,7 @@ func updateToken(c *call) (any, error) {
 	}
 	m := tokenData(t)
 	if regenerate {
-		secret := mockcore.NewTokenSecret()
-		c.s.secrets.Set(full, secret)
-		m["value"] = secret
+		m["value"] = c.s.secrets.Issue(full)
 		m["full-tokenid"] = full.String()
 	}
 	return m, nil

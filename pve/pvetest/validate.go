@@ -99,82 +99,73 @@ func (f form) userid(name string) (auth.Userid, bool) {
 	return id, true
 }
 
-// tokenName returns the token name (PVE's "tokenid") of the path.
-func (f form) tokenName(name string) (string, bool) {
+// checked returns an optional string that must pass valid; otherwise
+// the parameter fails with msg(value).
+func (f form) checked(name string, valid func(string) bool, msg func(v string) string) (string, bool) {
 	v, ok := f.p.String(name)
-	if ok && !tokenNameRE.MatchString(v) {
-		f.p.Fail(name, "value does not match the regex pattern")
+	if ok && !valid(v) {
+		f.p.Fail(name, msg(v))
 		return "", false
 	}
 	return v, ok
+}
+
+// tokenName returns the token name (PVE's "tokenid") of the path.
+func (f form) tokenName(name string) (string, bool) {
+	return f.checked(name, tokenNameRE.MatchString, func(string) string { return "value does not match the regex pattern" })
 }
 
 // groupID returns a group id (format pve-groupid).
 func (f form) groupID(name string) (string, bool) {
+	return f.checked(name, groupIDRE.MatchString, func(v string) string {
+		return formatErr(fmt.Sprintf("group name '%s' contains invalid characters", v))
+	})
+}
+
+// list returns a PVE list parameter ("" is the empty list) whose items
+// all pass valid; the first that does not fails the parameter with the
+// format message bad(item).
+func (f form) list(name string, valid func(string) bool, bad func(item string) string) ([]string, bool) {
 	v, ok := f.p.String(name)
-	if ok && !groupIDRE.MatchString(v) {
-		f.p.Fail(name, formatErr(fmt.Sprintf("group name '%s' contains invalid characters", v)))
-		return "", false
+	if !ok {
+		return nil, false
 	}
-	return v, ok
+	items := mockcore.SplitPVEList(v)
+	for _, it := range items {
+		if !valid(it) {
+			f.p.Fail(name, formatErr(bad(it)))
+			return nil, false
+		}
+	}
+	return items, true
 }
 
 // groupList returns a pve-groupid-list ("" is the empty list).
 func (f form) groupList(name string) ([]string, bool) {
-	v, ok := f.p.String(name)
-	if !ok {
-		return nil, false
-	}
-	items := mockcore.SplitPVEList(v)
-	for _, g := range items {
-		if !groupIDRE.MatchString(g) {
-			f.p.Fail(name, formatErr(fmt.Sprintf("group name '%s' contains invalid characters", g)))
-			return nil, false
-		}
-	}
-	return items, true
+	return f.list(name, groupIDRE.MatchString, func(g string) string {
+		return fmt.Sprintf("group name '%s' contains invalid characters", g)
+	})
 }
 
 // roleID returns a role id (format pve-roleid).
 func (f form) roleID(name string) (string, bool) {
-	v, ok := f.p.String(name)
-	if ok && !groupIDRE.MatchString(v) {
-		f.p.Fail(name, formatErr(fmt.Sprintf("role name '%s' contains invalid characters", v)))
-		return "", false
-	}
-	return v, ok
+	return f.checked(name, groupIDRE.MatchString, func(v string) string {
+		return formatErr(fmt.Sprintf("role name '%s' contains invalid characters", v))
+	})
 }
 
 // privList returns a pve-priv-list of valid privilege names.
 func (f form) privList(name string) ([]string, bool) {
-	v, ok := f.p.String(name)
-	if !ok {
-		return nil, false
-	}
-	items := mockcore.SplitPVEList(v)
-	for _, priv := range items {
-		if !acl.IsPrivilege(auth.PVE, priv) {
-			f.p.Fail(name, formatErr(fmt.Sprintf("invalid privilege '%s'", priv)))
-			return nil, false
-		}
-	}
-	return items, true
+	return f.list(name, func(priv string) bool { return acl.IsPrivilege(auth.PVE, priv) }, func(priv string) string {
+		return fmt.Sprintf("invalid privilege '%s'", priv)
+	})
 }
 
 // configIDList returns a pve-configid-list (the "delete" parameter).
 func (f form) configIDList(name string) ([]string, bool) {
-	v, ok := f.p.String(name)
-	if !ok {
-		return nil, false
-	}
-	items := mockcore.SplitPVEList(v)
-	for _, k := range items {
-		if !configIDRE.MatchString(k) {
-			f.p.Fail(name, formatErr(fmt.Sprintf("invalid configuration ID '%s'", k)))
-			return nil, false
-		}
-	}
-	return items, true
+	return f.list(name, configIDRE.MatchString, func(k string) string {
+		return fmt.Sprintf("invalid configuration ID '%s'", k)
+	})
 }
 
 // email returns an optional e-mail address (format email-opt: "" or an

@@ -18,8 +18,7 @@ func (s *Server) routes(rt *mockcore.Router) {
 
 // version is GET /version (any authenticated caller).
 func (s *Server) version(c *call) (any, error) {
-	c.p.RejectUnknown()
-	if err := c.p.Err(); err != nil {
+	if err := c.noParams(); err != nil {
 		return nil, err
 	}
 	return s.cfg.VersionData(), nil
@@ -27,8 +26,7 @@ func (s *Server) version(c *call) (any, error) {
 
 // accessIndex is GET /access: the subdirectories this mock implements.
 func accessIndex(c *call) (any, error) {
-	c.p.RejectUnknown()
-	if err := c.p.Err(); err != nil {
+	if err := c.noParams(); err != nil {
 		return nil, err
 	}
 	var rows []map[string]string
