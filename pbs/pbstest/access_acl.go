@@ -22,15 +22,10 @@ type aclItemJSON struct {
 // handleReadACL is GET /access/acl: every entry with Sys.Audit on
 // /access/acl, otherwise only those of the caller's own tokens.
 func (s *Server) handleReadACL(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
+	id, p, ok := s.authenticatedCall(w, r, "path", "exact")
 	if !ok {
 		return
 	}
-	p, ok := s.params(w, r)
-	if !ok {
-		return
-	}
-	p.RejectUnknown("path", "exact")
 	path, _ := readACLPath(p, "path")
 	exact := p.BoolOr("exact", false)
 	if !s.paramsOK(w, p) {
@@ -53,15 +48,10 @@ func (s *Server) handleReadACL(w http.ResponseWriter, r *http.Request) {
 // parameters, the caller's right to change the entry, the digest, then
 // the entry itself (package acl).
 func (s *Server) handleUpdateACL(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
+	id, p, ok := s.authenticatedCall(w, r, "path", "role", "propagate", "auth-id", "group", "delete", "digest")
 	if !ok {
 		return
 	}
-	p, ok := s.params(w, r)
-	if !ok {
-		return
-	}
-	p.RejectUnknown("path", "role", "propagate", "auth-id", "group", "delete", "digest")
 	p.Require("path", "role")
 	req := acl.PBSACLUpdate{Propagate: true}
 	req.Path, _ = readACLPath(p, "path")
@@ -91,8 +81,8 @@ func (s *Server) handleUpdateACL(w http.ResponseWriter, r *http.Request) {
 	s.replySavedLocked(w, nil)
 }
 
-// writeACLError writes a refused ACL change: PBS answers every one with
-// 400 and the text.
+// writeACLError writes a refused ACL change or permission query: PBS
+// answers every one with 400 and the text.
 func (s *Server) writeACLError(w http.ResponseWriter, err error) {
 	var ue *acl.UpdateError
 	if errors.As(err, &ue) {

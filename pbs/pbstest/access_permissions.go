@@ -1,13 +1,11 @@
 package pbstest
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 
 	"github.com/proxkit/proxkit/auth"
 	"github.com/proxkit/proxkit/auth/acl"
-	"github.com/proxkit/proxkit/internal/mockcore"
 )
 
 // roleComments are the descriptions GET /access/roles shows (the doc
@@ -73,15 +71,10 @@ func (s *Server) handleListRoles(w http.ResponseWriter, r *http.Request) {
 // default paths and every node of the ACL tree. Paths without any
 // privilege are left out.
 func (s *Server) handlePermissions(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
+	id, p, ok := s.authenticatedCall(w, r, "auth-id", "path")
 	if !ok {
 		return
 	}
-	p, ok := s.params(w, r)
-	if !ok {
-		return
-	}
-	p.RejectUnknown("auth-id", "path")
 	target, hasTarget := readAuthid(p, "auth-id")
 	path, hasPath := readACLPath(p, "path")
 	if !s.paramsOK(w, p) {
@@ -93,12 +86,7 @@ func (s *Server) handlePermissions(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.policy.CanQueryPermissions(id, target); err != nil {
-		var ue *acl.UpdateError
-		msg := err.Error()
-		if errors.As(err, &ue) {
-			msg = ue.Message
-		}
-		mockcore.WritePBSError(w, http.StatusBadRequest, msg)
+		s.writeACLError(w, err)
 		return
 	}
 	out := map[string]acl.PrivSet{}

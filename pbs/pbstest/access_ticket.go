@@ -61,15 +61,10 @@ func (s *Server) login(user auth.Userid, password string) bool {
 // (outside the pam realm) anyone's. Callers other than root@pam confirm
 // with their current password; API tokens are refused.
 func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
+	id, p, ok := s.authenticatedCall(w, r, "userid", "password", "confirmation-password")
 	if !ok {
 		return
 	}
-	p, ok := s.params(w, r)
-	if !ok {
-		return
-	}
-	p.RejectUnknown("userid", "password", "confirmation-password")
 	p.Require("userid", "password")
 	user, _ := readUserid(p, "userid")
 	password, _ := checkedString(p, "password", 1, 1024, singleLine)

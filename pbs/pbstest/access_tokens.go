@@ -8,10 +8,10 @@ import (
 	"github.com/proxkit/proxkit/internal/mockcore"
 )
 
-// tokenParams reads the parameters of a /access/users/{userid}/token/
-// {token-name} method and returns the full token id.
-func (s *Server) tokenParams(w http.ResponseWriter, r *http.Request, allowed ...string) (*mockcore.Params, auth.Authid, bool) {
-	p, user, ok := s.pathUserParams(w, r, allowed...)
+// tokenCall is userCall for a /access/users/{userid}/token/{token-name}
+// method; it returns the full token id.
+func (s *Server) tokenCall(w http.ResponseWriter, r *http.Request, rule accessRule, allowed ...string) (*mockcore.Params, auth.Authid, bool) {
+	p, user, ok := s.userCall(w, r, rule, allowed...)
 	if !ok {
 		return nil, auth.Authid{}, false
 	}
@@ -26,17 +26,20 @@ func (s *Server) tokenParams(w http.ResponseWriter, r *http.Request, allowed ...
 	return p, id, true
 }
 
+// tokenLocked returns the token, or writes PBS's 400 "no such token" and
+// returns false. Caller holds s.mu.
+func (s *Server) tokenLocked(w http.ResponseWriter, tid auth.Authid) (*tokenRecord, bool) {
+	t, found := s.tokens[tid]
+	if !found {
+		mockcore.WritePBSError(w, http.StatusBadRequest, "no such token '"+tid.String()+"'")
+	}
+	return t, found
+}
+
 // handleListTokens is GET /access/users/{userid}/token.
 func (s *Server) handleListTokens(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
-	if !ok || !s.requireAuditOrSelf(w, r, id) {
-		return
-	}
-	p, user, ok := s.pathUserParams(w, r)
-	if !ok {
-		return
-	}
-	if !s.paramsOK(w, p) {
+	p, user, ok := s.userCall(w, r, s.requireAuditOrSelf)
+	if !ok || !s.paramsOK(w, p) {
 		return
 	}
 	s.mu.Lock()
@@ -47,30 +50,20 @@ func (s *Server) handleListTokens(w http.ResponseWriter, r *http.Request) {
 		j.TokenName = string(t.id.TokenName())
 		list = append(list, j)
 	}
-	s.reply(w, list, map[string]any{"digest": s.userDigestLocked()})
+	s.replyUserCfgLocked(w, list)
 }
 
 // handleReadToken is GET /access/users/{userid}/token/{token-name}.
 func (s *Server) handleReadToken(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
-	if !ok || !s.requireAuditOrSelf(w, r, id) {
-		return
-	}
-	p, tid, ok := s.tokenParams(w, r)
-	if !ok {
-		return
-	}
-	if !s.paramsOK(w, p) {
+	p, tid, ok := s.tokenCall(w, r, s.requireAuditOrSelf)
+	if !ok || !s.paramsOK(w, p) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, found := s.tokens[tid]
-	if !found {
-		mockcore.WritePBSError(w, http.StatusBadRequest, "no such token '"+tid.String()+"'")
-		return
+	if t, ok := s.tokenLocked(w, tid); ok {
+		s.replyUserCfgLocked(w, t.json())
 	}
-	s.reply(w, t.json(), map[string]any{"digest": s.userDigestLocked()})
 }
 
 // tokenSecretJSON is the answer of token creation and regeneration.
@@ -84,11 +77,7 @@ type tokenSecretJSON struct {
 // returned in this answer only. enable and expire are stored exactly as
 // given, as PBS does on creation.
 func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
-	if !ok || !s.requireModifyOrSelf(w, r, id) {
-		return
-	}
-	p, tid, ok := s.tokenParams(w, r, "comment", "enable", "expire", "digest")
+	p, tid, ok := s.tokenCall(w, r, s.requireModifyOrSelf, "comment", "enable", "expire", "digest")
 	if !ok {
 		return
 	}
@@ -117,21 +106,15 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 			"token '"+string(tid.TokenName())+"' for user '"+tid.User().String()+"' already exists.")
 		return
 	}
-	secret := mockcore.NewTokenSecret()
-	s.secrets.Set(tid, secret)
 	s.tokens[tid] = t
-	s.replySavedLocked(w, tokenSecretJSON{Tokenid: tid.String(), Value: secret})
+	s.replySavedLocked(w, tokenSecretJSON{Tokenid: tid.String(), Value: s.secrets.Issue(tid)})
 }
 
 // handleUpdateToken is PUT /access/users/{userid}/token/{token-name},
 // with the newer servers' "regenerate" (answering {tokenid, value}) and
 // "delete" (only "comment").
 func (s *Server) handleUpdateToken(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
-	if !ok || !s.requireModifyOrSelf(w, r, id) {
-		return
-	}
-	p, tid, ok := s.tokenParams(w, r, "comment", "enable", "expire", "regenerate", "delete", "digest")
+	p, tid, ok := s.tokenCall(w, r, s.requireModifyOrSelf, "comment", "enable", "expire", "regenerate", "delete", "digest")
 	if !ok {
 		return
 	}
@@ -150,9 +133,8 @@ func (s *Server) handleUpdateToken(w http.ResponseWriter, r *http.Request) {
 	if !s.checkDigest(w, digest, s.userDigestLocked()) {
 		return
 	}
-	t, found := s.tokens[tid]
-	if !found {
-		mockcore.WritePBSError(w, http.StatusBadRequest, "no such token '"+tid.String()+"'")
+	t, ok := s.tokenLocked(w, tid)
+	if !ok {
 		return
 	}
 	if len(del) > 0 {
@@ -171,19 +153,13 @@ func (s *Server) handleUpdateToken(w http.ResponseWriter, r *http.Request) {
 		s.replySavedLocked(w, nil)
 		return
 	}
-	secret := mockcore.NewTokenSecret()
-	s.secrets.Set(tid, secret)
-	s.replySavedLocked(w, tokenSecretJSON{Tokenid: tid.String(), Value: secret})
+	s.replySavedLocked(w, tokenSecretJSON{Tokenid: tid.String(), Value: s.secrets.Issue(tid)})
 }
 
 // handleDeleteToken is DELETE /access/users/{userid}/token/{token-name}.
 // It removes the token's ACL entries too, unless WithLegacyDeletion.
 func (s *Server) handleDeleteToken(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
-	if !ok || !s.requireModifyOrSelf(w, r, id) {
-		return
-	}
-	p, tid, ok := s.tokenParams(w, r, "digest")
+	p, tid, ok := s.tokenCall(w, r, s.requireModifyOrSelf, "digest")
 	if !ok {
 		return
 	}

@@ -37,10 +37,18 @@ func (s *Server) requireAuditOrSelf(w http.ResponseWriter, r *http.Request, id a
 	return s.requirePrivs(w, r, id, usersACLPath, acl.PrivSysAudit)
 }
 
-// pathUserParams reads the parameters of a /access/users/{userid}...
-// method, with the path's userid (and token-name) merged in as PBS does,
-// checked by their schemas.
-func (s *Server) pathUserParams(w http.ResponseWriter, r *http.Request, allowed ...string) (*mockcore.Params, auth.Userid, bool) {
+// accessRule is a permission check of the user and token endpoints
+// (requireModifyOrSelf, requireAuditOrSelf); it writes the 403.
+type accessRule func(w http.ResponseWriter, r *http.Request, id auth.Authid) bool
+
+// userCall starts a handler of a /access/users/{userid}... method:
+// authenticate, apply rule, then read the parameters with the path's
+// userid (and token-name) merged in as PBS does, checked by their schemas.
+func (s *Server) userCall(w http.ResponseWriter, r *http.Request, rule accessRule, allowed ...string) (*mockcore.Params, auth.Userid, bool) {
+	id, ok := s.authenticate(w, r)
+	if !ok || !rule(w, r, id) {
+		return nil, auth.Userid{}, false
+	}
 	p, ok := s.params(w, r)
 	if !ok {
 		return nil, auth.Userid{}, false
@@ -66,18 +74,29 @@ func (s *Server) checkDigest(w http.ResponseWriter, given, current string) bool 
 	return true
 }
 
+// userLocked returns the user, or writes PBS's 400 "no such user" and
+// returns false. Caller holds s.mu.
+func (s *Server) userLocked(w http.ResponseWriter, user auth.Userid) (*userRecord, bool) {
+	u, found := s.users[user]
+	if !found {
+		mockcore.WritePBSError(w, http.StatusBadRequest, "no such user '"+user.String()+"'")
+	}
+	return u, found
+}
+
+// replyUserCfgLocked answers a read of user.cfg: data with the file's
+// digest. Caller holds s.mu.
+func (s *Server) replyUserCfgLocked(w http.ResponseWriter, data any) {
+	s.reply(w, data, map[string]any{"digest": s.userDigestLocked()})
+}
+
 // handleListUsers is GET /access/users: everybody, or with Sys.Audit on
 // /access/users only the caller's own user (a token's owner).
 func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
+	id, p, ok := s.authenticatedCall(w, r, "include_tokens")
 	if !ok {
 		return
 	}
-	p, ok := s.params(w, r)
-	if !ok {
-		return
-	}
-	p.RejectUnknown("include_tokens")
 	withTokens := p.BoolOr("include_tokens", false)
 	if !s.paramsOK(w, p) {
 		return
@@ -99,30 +118,20 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 		}
 		list = append(list, j)
 	}
-	s.reply(w, list, map[string]any{"digest": s.userDigestLocked()})
+	s.replyUserCfgLocked(w, list)
 }
 
 // handleReadUser is GET /access/users/{userid}.
 func (s *Server) handleReadUser(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
-	if !ok || !s.requireAuditOrSelf(w, r, id) {
-		return
-	}
-	p, user, ok := s.pathUserParams(w, r)
-	if !ok {
-		return
-	}
-	if !s.paramsOK(w, p) {
+	p, user, ok := s.userCall(w, r, s.requireAuditOrSelf)
+	if !ok || !s.paramsOK(w, p) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u, found := s.users[user]
-	if !found {
-		mockcore.WritePBSError(w, http.StatusBadRequest, "no such user '"+user.String()+"'")
-		return
+	if u, ok := s.userLocked(w, user); ok {
+		s.replyUserCfgLocked(w, u.json())
 	}
-	s.reply(w, u.json(), map[string]any{"digest": s.userDigestLocked()})
 }
 
 // handleCreateUser is POST /access/users (needs Permissions.Modify on
@@ -191,11 +200,7 @@ var userDeletable = []string{"comment", "firstname", "lastname", "email"}
 // is accepted and ignored, as newer servers do (they want PUT
 // /access/password).
 func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
-	if !ok || !s.requireModifyOrSelf(w, r, id) {
-		return
-	}
-	p, user, ok := s.pathUserParams(w, r, "comment", "enable", "expire", "firstname", "lastname", "email", "password", "delete", "digest")
+	p, user, ok := s.userCall(w, r, s.requireModifyOrSelf, "comment", "enable", "expire", "firstname", "lastname", "email", "password", "delete", "digest")
 	if !ok {
 		return
 	}
@@ -222,9 +227,8 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
 	if !s.checkDigest(w, digest, s.userDigestLocked()) {
 		return
 	}
-	u, found := s.users[user]
-	if !found {
-		mockcore.WritePBSError(w, http.StatusBadRequest, "no such user '"+user.String()+"'")
+	u, ok := s.userLocked(w, user)
+	if !ok {
 		return
 	}
 	for _, d := range del {
@@ -282,11 +286,7 @@ func storedExpire(expire int64) *int64 {
 // PBS 3.2.4 does. root@pam comes back at once: PBS adds it whenever it
 // reads a user.cfg that lacks it.
 func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
-	if !ok || !s.requireModifyOrSelf(w, r, id) {
-		return
-	}
-	p, user, ok := s.pathUserParams(w, r, "digest")
+	p, user, ok := s.userCall(w, r, s.requireModifyOrSelf, "digest")
 	if !ok {
 		return
 	}

@@ -66,30 +66,40 @@ func adminOwnerCheck(owner string, caller auth.Authid) error {
 // adminOwns reports whether caller passes the owner check for owner.
 func adminOwns(owner string, caller auth.Authid) bool { return adminOwnerCheck(owner, caller) == nil }
 
+// adminNSStore is the namespace check (adminNSAccess), then the
+// datastore (lookupStore). It writes the failure and returns ok false.
+func (s *Server) adminNSStore(w http.ResponseWriter, id auth.Authid, store string, ns datastore.Namespace, full, partial adminPrivs) (st *datastore.Store, limited, ok bool) {
+	if limited, ok = s.adminNSAccess(w, id, store, ns, full, partial); !ok {
+		return nil, false, false
+	}
+	st, ok = s.lookupStore(w, store)
+	return st, limited, ok
+}
+
 // adminStoreAccess is PBS's check_privs_and_load_store: the namespace
 // check, then the datastore, then, for limited access, the owner check on
 // group g. It writes the failure and returns ok false.
 func (s *Server) adminStoreAccess(w http.ResponseWriter, id auth.Authid, store string, ns datastore.Namespace, g datastore.Group, full, partial adminPrivs) (*datastore.Store, bool) {
-	limited, ok := s.adminNSAccess(w, id, store, ns, full, partial)
-	if !ok {
+	st, limited, ok := s.adminNSStore(w, id, store, ns, full, partial)
+	if !ok || limited && !s.adminCheckOwner(w, st, id, ns, g) {
 		return nil, false
-	}
-	st, ok := s.lookupStore(w, store)
-	if !ok {
-		return nil, false
-	}
-	if limited {
-		owner, err := st.GroupOwner(ns, g)
-		if err != nil {
-			s.fail(w, adminStoreErr(err, adminTarget{ns: ns, group: g}))
-			return nil, false
-		}
-		if err := adminOwnerCheck(owner, id); err != nil {
-			s.fail(w, err)
-			return nil, false
-		}
 	}
 	return st, true
+}
+
+// adminCheckOwner is check_backup_owner on group g of ns in st. It writes
+// the failure (the group's missing owner included) and returns false.
+func (s *Server) adminCheckOwner(w http.ResponseWriter, st *datastore.Store, id auth.Authid, ns datastore.Namespace, g datastore.Group) bool {
+	owner, err := st.GroupOwner(ns, g)
+	if err != nil {
+		s.fail(w, adminStoreErr(err, adminTarget{ns: ns, group: g}))
+		return false
+	}
+	if err := adminOwnerCheck(owner, id); err != nil {
+		s.fail(w, err)
+		return false
+	}
+	return true
 }
 
 // adminTarget names what a call addressed, for error texts.
@@ -195,6 +205,16 @@ func adminTimeParam(p *mockcore.Params) time.Time {
 	return t
 }
 
+// adminDepthParam reads max-depth (0 to datastore.MaxNamespaceDepth), def
+// when it is absent.
+func adminDepthParam(p *mockcore.Params, def int64) int64 {
+	if !p.Has("max-depth") {
+		return def
+	}
+	depth, _ := intParam(p, "max-depth", 0, datastore.MaxNamespaceDepth)
+	return depth
+}
+
 // adminGroupParams reads the required backup-type and backup-id.
 func adminGroupParams(p *mockcore.Params) datastore.Group {
 	p.Require("backup-type", "backup-id")
@@ -206,22 +226,6 @@ func adminSnapshotParams(p *mockcore.Params) datastore.Snapshot {
 	p.Require("backup-time")
 	g := adminGroupParams(p)
 	return datastore.Snapshot{Group: g, Time: adminTimeParam(p)}
-}
-
-// adminRequest is the common start of a datastore handler: authenticate,
-// read the parameters, reject unknown ones. The datastore name is the
-// {store} path segment.
-func (s *Server) adminRequest(w http.ResponseWriter, r *http.Request, allowed ...string) (auth.Authid, *mockcore.Params, bool) {
-	id, ok := s.authenticate(w, r)
-	if !ok {
-		return auth.Authid{}, nil, false
-	}
-	p, ok := s.params(w, r)
-	if !ok {
-		return auth.Authid{}, nil, false
-	}
-	p.RejectUnknown(allowed...)
-	return id, p, true
 }
 
 // adminHandlerForbidden writes the 403 "permission check failed" that some

@@ -12,21 +12,15 @@ import (
 // handleGroupList serves GET /admin/datastore/{store}/groups: every group
 // of ns with Datastore.Audit, only the owned ones with Datastore.Backup.
 func (s *Server) handleGroupList(w http.ResponseWriter, r *http.Request) {
-	id, p, ok := s.adminRequest(w, r, "ns")
+	id, p, ok := s.authenticatedCall(w, r, "ns")
 	if !ok {
 		return
 	}
 	ns := adminNSParam(p, "ns")
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
-	store := r.PathValue("store")
-	limited, ok := s.adminNSAccess(w, id, store, ns, adminPrivs{adminPrivAudit}, adminPrivs{adminPrivBackup})
-	if !ok {
-		return
-	}
-	st, ok := s.lookupStore(w, store)
+	st, limited, ok := s.adminNSStore(w, id, r.PathValue("store"), ns, adminPrivs{adminPrivAudit}, adminPrivs{adminPrivBackup})
 	if !ok {
 		return
 	}
@@ -46,14 +40,13 @@ func (s *Server) handleGroupList(w http.ResponseWriter, r *http.Request) {
 
 // handleGroupDelete serves DELETE /admin/datastore/{store}/groups.
 func (s *Server) handleGroupDelete(w http.ResponseWriter, r *http.Request) {
-	id, p, ok := s.adminRequest(w, r, "ns", "backup-type", "backup-id")
+	id, p, ok := s.authenticatedCall(w, r, "ns", "backup-type", "backup-id")
 	if !ok {
 		return
 	}
 	ns := adminNSParam(p, "ns")
 	g := adminGroupParams(p)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	st, ok := s.adminStoreAccess(w, id, r.PathValue("store"), ns, g, adminPrivs{adminPrivModify}, adminPrivs{adminPrivPrune})
@@ -78,7 +71,7 @@ func (s *Server) handleGroupDelete(w http.ResponseWriter, r *http.Request) {
 // (token to token of the same user, token to its user, user to its token),
 // anything else is a 401.
 func (s *Server) handleChangeOwner(w http.ResponseWriter, r *http.Request) {
-	id, p, ok := s.adminRequest(w, r, "ns", "backup-type", "backup-id", "new-owner")
+	id, p, ok := s.authenticatedCall(w, r, "ns", "backup-type", "backup-id", "new-owner")
 	if !ok {
 		return
 	}
@@ -92,16 +85,10 @@ func (s *Server) handleChangeOwner(w http.ResponseWriter, r *http.Request) {
 			p.Fail("new-owner", msgRegex)
 		}
 	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
-	store := r.PathValue("store")
-	limited, ok := s.adminNSAccess(w, id, store, ns, adminPrivs{adminPrivModify}, adminPrivs{adminPrivBackup})
-	if !ok {
-		return
-	}
-	st, ok := s.lookupStore(w, store)
+	st, limited, ok := s.adminNSStore(w, id, r.PathValue("store"), ns, adminPrivs{adminPrivModify}, adminPrivs{adminPrivBackup})
 	if !ok {
 		return
 	}
@@ -156,7 +143,7 @@ func (s *Server) handleGroupNotes(w http.ResponseWriter, r *http.Request) {
 	if put {
 		allowed = append(allowed, "notes")
 	}
-	id, p, ok := s.adminRequest(w, r, allowed...)
+	id, p, ok := s.authenticatedCall(w, r, allowed...)
 	if !ok {
 		return
 	}
@@ -167,8 +154,7 @@ func (s *Server) handleGroupNotes(w http.ResponseWriter, r *http.Request) {
 		p.Require("notes")
 		notes, _ = p.String("notes")
 	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	full := adminPrivs{adminPrivAudit}

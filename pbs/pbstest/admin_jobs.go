@@ -30,7 +30,7 @@ type adminVerifyRun struct {
 // one group, or every group of ns and below, as a task that the mock runs
 // to its end before answering with the UPID.
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
-	id, p, ok := s.adminRequest(w, r, "ns", "backup-type", "backup-id", "backup-time",
+	id, p, ok := s.authenticatedCall(w, r, "ns", "backup-type", "backup-id", "backup-time",
 		"ignore-verified", "outdated-after", "max-depth")
 	if !ok {
 		return
@@ -41,20 +41,12 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 	if p.Has("outdated-after") {
 		run.outdatedAfter, _ = intParam(p, "outdated-after", 0, math.MaxInt64)
 	}
-	depth := int64(datastore.MaxNamespaceDepth)
-	if p.Has("max-depth") {
-		depth, _ = intParam(p, "max-depth", 0, datastore.MaxNamespaceDepth)
-	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	depth := adminDepthParam(p, datastore.MaxNamespaceDepth)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	store := r.PathValue("store")
-	limited, ok := s.adminNSAccess(w, id, store, ns, adminPrivs{adminPrivVerify}, adminPrivs{adminPrivBackup})
-	if !ok {
-		return
-	}
-	st, ok := s.lookupStore(w, store)
+	st, limited, ok := s.adminNSStore(w, id, store, ns, adminPrivs{adminPrivVerify}, adminPrivs{adminPrivBackup})
 	if !ok {
 		return
 	}
@@ -77,16 +69,8 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		mockcore.WritePBSError(w, http.StatusBadRequest, "parameters do not specify a backup group or snapshot")
 		return
 	}
-	if limited && workerType != "verify" {
-		owner, err := st.GroupOwner(ns, snap.Group)
-		if err != nil {
-			s.fail(w, adminStoreErr(err, adminTarget{ns: ns, group: snap.Group}))
-			return
-		}
-		if err := adminOwnerCheck(owner, id); err != nil {
-			s.fail(w, err)
-			return
-		}
+	if limited && workerType != "verify" && !s.adminCheckOwner(w, st, id, ns, snap.Group) {
+		return
 	}
 
 	run.task = s.adminStartTask(workerType, workerID, id)
@@ -266,12 +250,8 @@ func adminStoreAndNS(store string, ns datastore.Namespace) string {
 // collection as a task, run to its end before the UPID is returned; one
 // per datastore at a time.
 func (s *Server) handleGCStart(w http.ResponseWriter, r *http.Request) {
-	id, p, ok := s.adminRequest(w, r)
+	id, ok := s.authenticatedNoParams(w, r)
 	if !ok {
-		return
-	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
 		return
 	}
 	store := r.PathValue("store")
@@ -338,12 +318,8 @@ type adminGCJobStatus struct {
 
 // handleGCStatus serves GET /admin/datastore/{store}/gc.
 func (s *Server) handleGCStatus(w http.ResponseWriter, r *http.Request) {
-	id, p, ok := s.adminRequest(w, r)
+	id, ok := s.authenticatedNoParams(w, r)
 	if !ok {
-		return
-	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
 		return
 	}
 	store := r.PathValue("store")
@@ -372,11 +348,7 @@ var adminKeepNames = []string{"last", "hourly", "daily", "weekly", "monthly", "y
 // kept unless dry-run is set; with use-task the same runs as a task and
 // the answer is its UPID.
 func (s *Server) handlePrune(w http.ResponseWriter, r *http.Request) {
-	allowed := []string{"ns", "backup-type", "backup-id", "dry-run", "use-task"}
-	for _, k := range adminKeepNames {
-		allowed = append(allowed, "keep-"+k)
-	}
-	id, p, ok := s.adminRequest(w, r, allowed...)
+	id, p, ok := s.authenticatedCall(w, r, adminKeepAllowed("ns", "backup-type", "backup-id", "dry-run", "use-task")...)
 	if !ok {
 		return
 	}
@@ -385,8 +357,7 @@ func (s *Server) handlePrune(w http.ResponseWriter, r *http.Request) {
 	opts, keep := adminKeepParams(p)
 	dryRun := p.BoolOr("dry-run", false)
 	useTask := p.BoolOr("use-task", false)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	store := r.PathValue("store")
@@ -411,11 +382,7 @@ func (s *Server) handlePrune(w http.ResponseWriter, r *http.Request) {
 	if !opts.KeepsSomething() {
 		s.adminTaskLog(task, "No prune selection - keeping all files.")
 	} else {
-		var cli []string
-		if !ns.IsRoot() {
-			cli = append(cli, "--ns "+ns.String())
-		}
-		s.adminTaskLog(task, "retention options: %s", strings.Join(append(cli, adminKeepCLI(keep)...), " "))
+		s.adminTaskLog(task, "retention options: %s", adminRetentionOptions(ns, -1, keep))
 		s.adminTaskLog(task, "Starting prune on %s group \"%s\"", adminStoreAndNS(store, ns), g)
 	}
 	res, err := st.Prune(r.Context(), ns, g, opts, false)
@@ -447,23 +414,15 @@ func (s *Server) handlePrune(w http.ResponseWriter, r *http.Request) {
 // groups are pruned, and only where it holds Datastore.Prune (and a
 // privilege that lets it see the namespace).
 func (s *Server) handlePruneDatastore(w http.ResponseWriter, r *http.Request) {
-	allowed := []string{"ns", "max-depth", "dry-run"}
-	for _, k := range adminKeepNames {
-		allowed = append(allowed, "keep-"+k)
-	}
-	id, p, ok := s.adminRequest(w, r, allowed...)
+	id, p, ok := s.authenticatedCall(w, r, adminKeepAllowed("ns", "max-depth", "dry-run")...)
 	if !ok {
 		return
 	}
 	ns := adminNSParam(p, "ns")
-	depth := int64(-1)
-	if p.Has("max-depth") {
-		depth, _ = intParam(p, "max-depth", 0, datastore.MaxNamespaceDepth)
-	}
+	depth := adminDepthParam(p, -1)
 	opts, keep := adminKeepParams(p)
 	dryRun := p.BoolOr("dry-run", false)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	store := r.PathValue("store")
@@ -494,14 +453,7 @@ func (s *Server) handlePruneDatastore(w http.ResponseWriter, r *http.Request) {
 	if !opts.KeepsSomething() {
 		s.adminTaskLog(task, "No prune selection - keeping all files.")
 	} else {
-		var cli []string
-		if !ns.IsRoot() {
-			cli = append(cli, "--ns "+ns.String())
-		}
-		if depth >= 0 {
-			cli = append(cli, fmt.Sprintf("--max-depth %d", depth))
-		}
-		s.adminTaskLog(task, "retention options: %s", strings.Join(append(cli, adminKeepCLI(keep)...), " "))
+		s.adminTaskLog(task, "retention options: %s", adminRetentionOptions(ns, depth, keep))
 	}
 	err := s.adminPruneTree(r.Context(), task, st, id, ns, maxDepth, opts, dryRun)
 	s.adminFinishTask(task, err)
@@ -555,6 +507,15 @@ func (s *Server) adminPruneTree(ctx context.Context, task *adminTask, st *datast
 	return nil
 }
 
+// adminKeepAllowed is the parameters of a prune call: base and the keep-*
+// options.
+func adminKeepAllowed(base ...string) []string {
+	for _, k := range adminKeepNames {
+		base = append(base, "keep-"+k)
+	}
+	return base
+}
+
 // adminKeepParams reads the keep-* options (each at least 1).
 func adminKeepParams(p *mockcore.Params) (datastore.PruneOptions, []int) {
 	keep := make([]int, len(adminKeepNames))
@@ -568,15 +529,23 @@ func adminKeepParams(p *mockcore.Params) (datastore.PruneOptions, []int) {
 		KeepWeekly: keep[3], KeepMonthly: keep[4], KeepYearly: keep[5], Location: time.Local}, keep
 }
 
-// adminKeepCLI renders the keep options as the CLI flags PBS logs.
-func adminKeepCLI(keep []int) []string {
-	var out []string
+// adminRetentionOptions renders a prune's settings as the CLI flags PBS
+// logs: --ns (not for the root), --max-depth (when depth >= 0), then the
+// keep options.
+func adminRetentionOptions(ns datastore.Namespace, depth int64, keep []int) string {
+	var cli []string
+	if !ns.IsRoot() {
+		cli = append(cli, "--ns "+ns.String())
+	}
+	if depth >= 0 {
+		cli = append(cli, fmt.Sprintf("--max-depth %d", depth))
+	}
 	for i, k := range adminKeepNames {
 		if keep[i] > 0 {
-			out = append(out, fmt.Sprintf("--keep-%s %d", k, keep[i]))
+			cli = append(cli, fmt.Sprintf("--keep-%s %d", k, keep[i]))
 		}
 	}
-	return out
+	return strings.Join(cli, " ")
 }
 
 // adminDirExists reports whether path is an existing directory.

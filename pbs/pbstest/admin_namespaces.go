@@ -18,17 +18,13 @@ const adminNSNameMaxLen = 32
 // gets a 403 instead of learning whether it exists, and so does one who
 // would see nothing at all.
 func (s *Server) handleNamespaceList(w http.ResponseWriter, r *http.Request) {
-	id, p, ok := s.adminRequest(w, r, "parent", "max-depth")
+	id, p, ok := s.authenticatedCall(w, r, "parent", "max-depth")
 	if !ok {
 		return
 	}
 	parent := adminNSParam(p, "parent")
-	depth := int64(datastore.MaxNamespaceDepth)
-	if p.Has("max-depth") {
-		depth, _ = intParam(p, "max-depth", 0, datastore.MaxNamespaceDepth)
-	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	depth := adminDepthParam(p, datastore.MaxNamespaceDepth)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	store := r.PathValue("store")
@@ -59,22 +55,23 @@ func (s *Server) handleNamespaceList(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, out, nil)
 }
 
-// adminNSModifyAccess is PBS's check_ns_modification_privs: the root
+// adminNSModifyStore is PBS's check_ns_modification_privs (the root
 // cannot be created or deleted, anything else needs Datastore.Modify on
-// the parent.
-func (s *Server) adminNSModifyAccess(w http.ResponseWriter, id auth.Authid, store string, ns datastore.Namespace) bool {
+// the parent), then the datastore of the {store} path segment. It writes
+// the failure and returns false.
+func (s *Server) adminNSModifyStore(w http.ResponseWriter, r *http.Request, id auth.Authid, ns datastore.Namespace) (*datastore.Store, bool) {
 	if ns.IsRoot() {
 		mockcore.WritePBSError(w, http.StatusBadRequest, "Cannot create/delete root namespace!")
-		return false
+		return nil, false
 	}
-	_, ok := s.adminNSAccess(w, id, store, ns.Parent(), adminPrivs{adminPrivModify}, nil)
-	return ok
+	st, _, ok := s.adminNSStore(w, id, r.PathValue("store"), ns.Parent(), adminPrivs{adminPrivModify}, nil)
+	return st, ok
 }
 
 // handleNamespaceCreate serves POST /admin/datastore/{store}/namespace and
 // answers with the new namespace.
 func (s *Server) handleNamespaceCreate(w http.ResponseWriter, r *http.Request) {
-	id, p, ok := s.adminRequest(w, r, "name", "parent")
+	id, p, ok := s.authenticatedCall(w, r, "name", "parent")
 	if !ok {
 		return
 	}
@@ -91,8 +88,7 @@ func (s *Server) handleNamespaceCreate(w http.ResponseWriter, r *http.Request) {
 			p.Fail("name", msgRegex)
 		}
 	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	ns, err := parent.Child(name)
@@ -100,11 +96,7 @@ func (s *Server) handleNamespaceCreate(w http.ResponseWriter, r *http.Request) {
 		mockcore.WritePBSError(w, http.StatusBadRequest, "namespace '"+parent.String()+"/"+name+"' exceeds the depth or length limit")
 		return
 	}
-	store := r.PathValue("store")
-	if !s.adminNSModifyAccess(w, id, store, ns) {
-		return
-	}
-	st, ok := s.lookupStore(w, store)
+	st, ok := s.adminNSModifyStore(w, r, id, ns)
 	if !ok {
 		return
 	}
@@ -118,22 +110,17 @@ func (s *Server) handleNamespaceCreate(w http.ResponseWriter, r *http.Request) {
 
 // handleNamespaceDelete serves DELETE /admin/datastore/{store}/namespace.
 func (s *Server) handleNamespaceDelete(w http.ResponseWriter, r *http.Request) {
-	id, p, ok := s.adminRequest(w, r, "ns", "delete-groups")
+	id, p, ok := s.authenticatedCall(w, r, "ns", "delete-groups")
 	if !ok {
 		return
 	}
 	p.Require("ns")
 	ns := adminNSParam(p, "ns")
 	deleteGroups := p.BoolOr("delete-groups", false)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
-	store := r.PathValue("store")
-	if !s.adminNSModifyAccess(w, id, store, ns) {
-		return
-	}
-	st, ok := s.lookupStore(w, store)
+	st, ok := s.adminNSModifyStore(w, r, id, ns)
 	if !ok {
 		return
 	}

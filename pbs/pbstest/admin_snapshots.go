@@ -12,23 +12,17 @@ import (
 // snapshots of ns (optionally of one type and/or id), of every group with
 // Datastore.Audit, of the owned groups with Datastore.Backup.
 func (s *Server) handleSnapshotList(w http.ResponseWriter, r *http.Request) {
-	id, p, ok := s.adminRequest(w, r, "ns", "backup-type", "backup-id")
+	id, p, ok := s.authenticatedCall(w, r, "ns", "backup-type", "backup-id")
 	if !ok {
 		return
 	}
 	ns := adminNSParam(p, "ns")
 	typ := adminTypeParam(p)
 	bid := adminIDParam(p)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
-	store := r.PathValue("store")
-	limited, ok := s.adminNSAccess(w, id, store, ns, adminPrivs{adminPrivAudit}, adminPrivs{adminPrivBackup})
-	if !ok {
-		return
-	}
-	st, ok := s.lookupStore(w, store)
+	st, limited, ok := s.adminNSStore(w, id, r.PathValue("store"), ns, adminPrivs{adminPrivAudit}, adminPrivs{adminPrivBackup})
 	if !ok {
 		return
 	}
@@ -59,7 +53,7 @@ type adminSnapshotCall struct {
 // adminSnapshotRequest handles the common part of the per-snapshot calls.
 // read may read further parameters; it runs before the parameter check.
 func (s *Server) adminSnapshotRequest(w http.ResponseWriter, r *http.Request, full, partial adminPrivs, extra []string, read func(*mockcore.Params)) (adminSnapshotCall, bool) {
-	id, p, ok := s.adminRequest(w, r, append([]string{"ns", "backup-type", "backup-id", "backup-time"}, extra...)...)
+	id, p, ok := s.authenticatedCall(w, r, append([]string{"ns", "backup-type", "backup-id", "backup-time"}, extra...)...)
 	if !ok {
 		return adminSnapshotCall{}, false
 	}
@@ -69,8 +63,7 @@ func (s *Server) adminSnapshotRequest(w http.ResponseWriter, r *http.Request, fu
 	if read != nil {
 		read(p)
 	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return c, false
 	}
 	c.target = adminTarget{ns: c.ns, group: c.snap.Group, snap: c.snap}

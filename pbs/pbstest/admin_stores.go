@@ -22,12 +22,8 @@ type adminStoreItem struct {
 // which the caller holds Datastore.Audit or Datastore.Backup, and those
 // where it holds a datastore privilege somewhere below (name only).
 func (s *Server) handleDatastoreList(w http.ResponseWriter, r *http.Request) {
-	id, p, ok := s.adminRequest(w, r)
+	id, ok := s.authenticatedNoParams(w, r)
 	if !ok {
-		return
-	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
 		return
 	}
 	out := []adminStoreItem{}
@@ -54,12 +50,8 @@ type adminUsageItem struct {
 
 // handleDatastoreUsage serves GET /status/datastore-usage.
 func (s *Server) handleDatastoreUsage(w http.ResponseWriter, r *http.Request) {
-	id, p, ok := s.adminRequest(w, r)
+	id, ok := s.authenticatedNoParams(w, r)
 	if !ok {
-		return
-	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
 		return
 	}
 	out := []adminUsageItem{}
@@ -115,13 +107,12 @@ func adminLastGC(st *datastore.Store) *datastore.GCStatus {
 // zero sizes); counts cover the caller's own groups unless it holds
 // Datastore.Audit, and the GC status needs the full statistics.
 func (s *Server) handleDatastoreStatus(w http.ResponseWriter, r *http.Request) {
-	id, p, ok := s.adminRequest(w, r, "verbose")
+	id, p, ok := s.authenticatedCall(w, r, "verbose")
 	if !ok {
 		return
 	}
 	verbose := p.BoolOr("verbose", false)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	store := r.PathValue("store")

@@ -107,7 +107,7 @@ func (s *Server) adminTaskRoutes(rt *mockcore.Router) {
 // PBS's check_task_access. It returns the task (nil for a UPID the mock
 // never ran) and the parsed UPID.
 func (s *Server) adminTaskRequest(w http.ResponseWriter, r *http.Request, allowed ...string) (*adminTask, pbs.UPID, *mockcore.Params, bool) {
-	id, p, ok := s.adminRequest(w, r, allowed...)
+	id, p, ok := s.authenticatedCall(w, r, allowed...)
 	if !ok {
 		return nil, pbs.UPID{}, nil, false
 	}
@@ -115,8 +115,7 @@ func (s *Server) adminTaskRequest(w http.ResponseWriter, r *http.Request, allowe
 	if err != nil {
 		p.Fail("upid", msgRegex)
 	}
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return nil, pbs.UPID{}, nil, false
 	}
 	if !s.adminTaskAccess(id, upid) {
@@ -224,8 +223,7 @@ func (s *Server) handleTaskLog(w http.ResponseWriter, r *http.Request) {
 	}
 	download := p.BoolOr("download", false)
 	testStatus := p.BoolOr("test-status", false)
-	if err := p.Err(); err != nil {
-		s.fail(w, err)
+	if !s.paramsOK(w, p) {
 		return
 	}
 	if t == nil {

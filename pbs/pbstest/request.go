@@ -34,6 +34,29 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (auth.Auth
 	return id, true
 }
 
+// authenticatedCall is the start of most handlers: authenticate, read
+// the parameters, and record every one not in allowed as unknown. The
+// caller reads the allowed ones, then checks them with paramsOK.
+func (s *Server) authenticatedCall(w http.ResponseWriter, r *http.Request, allowed ...string) (auth.Authid, *mockcore.Params, bool) {
+	id, ok := s.authenticate(w, r)
+	if !ok {
+		return auth.Authid{}, nil, false
+	}
+	p, ok := s.params(w, r)
+	if !ok {
+		return auth.Authid{}, nil, false
+	}
+	p.RejectUnknown(allowed...)
+	return id, p, true
+}
+
+// authenticatedNoParams starts a handler of a method without parameters
+// that any authenticated caller may use (Permission::Anybody).
+func (s *Server) authenticatedNoParams(w http.ResponseWriter, r *http.Request) (auth.Authid, bool) {
+	id, p, ok := s.authenticatedCall(w, r)
+	return id, ok && s.paramsOK(w, p)
+}
+
 // requirePrivs is PBS's endpoint-level Permission::Privilege(path, privs,
 // partial=false): id must hold all privs on the ACL path (and, as on PBS,
 // something at all there). Otherwise it writes the 403 "permission check

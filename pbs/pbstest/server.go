@@ -192,9 +192,8 @@ func (s *Server) bootstrapAdmin() error {
 	if _, ok := s.users[auth.RootUserid]; !ok {
 		s.users[auth.RootUserid] = newRootUser()
 	}
-	secret := mockcore.NewTokenSecret()
 	s.tokens[id] = &tokenRecord{id: id, comment: "pbstest bootstrap token"}
-	s.secrets.Set(id, secret)
+	secret := s.secrets.Issue(id)
 	if err := s.policy.Grant(acl.EntryFor("/", id, acl.RolePBSAdmin, true)); err != nil {
 		return fmt.Errorf("pbstest: admin token ACL: %w", err)
 	}

@@ -1,10 +1,6 @@
 package pbstest
 
-import (
-	"net/http"
-
-	"github.com/proxkit/proxkit/auth"
-)
+import "net/http"
 
 // handlePing is GET /ping: no authentication, {"pong": true}.
 func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
@@ -17,19 +13,4 @@ func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.reply(w, s.cfg.VersionData(), nil)
-}
-
-// authenticatedNoParams starts a handler of a method without parameters
-// that any authenticated caller may use (Permission::Anybody).
-func (s *Server) authenticatedNoParams(w http.ResponseWriter, r *http.Request) (auth.Authid, bool) {
-	id, ok := s.authenticate(w, r)
-	if !ok {
-		return auth.Authid{}, false
-	}
-	p, ok := s.params(w, r)
-	if !ok {
-		return auth.Authid{}, false
-	}
-	p.RejectUnknown()
-	return id, s.paramsOK(w, p)
 }
