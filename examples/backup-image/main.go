@@ -22,11 +22,7 @@ func run(ctx context.Context, app *cli.App) error {
 		return err
 	}
 	archive, path := args[0], args[1]
-	target, err := repoFlags.Load(ctx, app)
-	if err != nil {
-		return err
-	}
-	opts, err := backupFlags.Options(target.Datastore())
+	target, opts, err := backupFlags.Load(ctx, app, repoFlags)
 	if err != nil {
 		return err
 	}
@@ -43,13 +39,9 @@ func run(ctx context.Context, app *cli.App) error {
 	if err != nil {
 		return err
 	}
-	return cli.Backup(ctx, app, client, opts, func(ctx context.Context, s *pbs.BackupSession) ([]*pbs.UploadResult, error) {
+	return cli.Backup(ctx, app, client, opts, func(ctx context.Context, s *pbs.BackupSession) (*pbs.UploadResult, error) {
 		// An *os.File is an io.ReaderAt: chunks are read in parallel.
-		r, err := s.UploadImage(ctx, archive, f, size)
-		if err != nil {
-			return nil, err
-		}
-		return []*pbs.UploadResult{r}, nil
+		return s.UploadImage(ctx, archive, f, size)
 	})
 }
 

@@ -20,11 +20,7 @@ func run(ctx context.Context, app *cli.App) error {
 		return err
 	}
 	archive := args[0]
-	target, err := repoFlags.Load(ctx, app)
-	if err != nil {
-		return err
-	}
-	opts, err := backupFlags.Options(target.Datastore())
+	target, opts, err := backupFlags.Load(ctx, app, repoFlags)
 	if err != nil {
 		return err
 	}
@@ -41,11 +37,7 @@ func run(ctx context.Context, app *cli.App) error {
 	if err != nil {
 		return err
 	}
-	return cli.Backup(ctx, app, client, opts, func(ctx context.Context, s *pbs.BackupSession) ([]*pbs.UploadResult, error) {
-		r, err := s.UploadStream(ctx, archive, in)
-		if err != nil {
-			return nil, err
-		}
-		return []*pbs.UploadResult{r}, nil
+	return cli.Backup(ctx, app, client, opts, func(ctx context.Context, s *pbs.BackupSession) (*pbs.UploadResult, error) {
+		return s.UploadStream(ctx, archive, in)
 	})
 }

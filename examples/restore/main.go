@@ -40,11 +40,7 @@ func run(ctx context.Context, app *cli.App) error {
 	if len(args) == 3 {
 		out = args[2]
 	}
-	target, err := repoFlags.Load(ctx, app)
-	if err != nil {
-		return err
-	}
-	client, err := target.Client()
+	target, client, err := repoFlags.Connect(ctx, app)
 	if err != nil {
 		return err
 	}

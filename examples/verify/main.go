@@ -37,11 +37,7 @@ func run(ctx context.Context, app *cli.App) error {
 		}
 		filter = pbs.SnapshotFilter{Type: opts.Group.Type, ID: opts.Group.ID}
 	}
-	target, err := repoFlags.Load(ctx, app)
-	if err != nil {
-		return err
-	}
-	client, err := target.Client()
+	target, client, err := repoFlags.Connect(ctx, app)
 	if err != nil {
 		return err
 	}

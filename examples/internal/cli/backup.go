@@ -27,6 +27,19 @@ func AddBackupFlags(fs *flag.FlagSet) *BackupFlags {
 	return f
 }
 
+// Load is repo.Load, then Options for the repository's datastore.
+func (f *BackupFlags) Load(ctx context.Context, app *App, repo *PBSFlags) (*PBS, pbs.BackupOptions, error) {
+	target, err := repo.Load(ctx, app)
+	if err != nil {
+		return nil, pbs.BackupOptions{}, err
+	}
+	opts, err := f.Options(target.Datastore())
+	if err != nil {
+		return nil, pbs.BackupOptions{}, err
+	}
+	return target, opts, nil
+}
+
 // Options checks the flags and returns the session options for store.
 func (f *BackupFlags) Options(store string) (pbs.BackupOptions, error) {
 	opts := pbs.BackupOptions{Datastore: store}
@@ -56,11 +69,11 @@ func (f *BackupFlags) Options(store string) (pbs.BackupOptions, error) {
 }
 
 // Backup runs one backup session: it starts it with opts, lets upload
-// store the archives, finishes it, and prints one summary line per upload
-// and then the snapshot "TYPE/ID/TIME" alone on the last line of stdout.
-// A progress line is drawn on a terminal meanwhile. Any failure aborts the
+// store the archive, finishes it, and prints the upload's summary line and
+// then the snapshot "TYPE/ID/TIME" alone on the last line of stdout. A
+// progress line is drawn on a terminal meanwhile. Any failure aborts the
 // session, which leaves nothing behind on the server.
-func Backup(ctx context.Context, app *App, c *pbs.Client, opts pbs.BackupOptions, upload func(ctx context.Context, s *pbs.BackupSession) ([]*pbs.UploadResult, error)) error {
+func Backup(ctx context.Context, app *App, c *pbs.Client, opts pbs.BackupOptions, upload func(ctx context.Context, s *pbs.BackupSession) (*pbs.UploadResult, error)) error {
 	progress := app.Progress()
 	defer progress.Done()
 	opts.Progress = func(p pbs.Progress) {
@@ -71,7 +84,7 @@ func Backup(ctx context.Context, app *App, c *pbs.Client, opts pbs.BackupOptions
 	if err != nil {
 		return err
 	}
-	results, err := upload(ctx, s)
+	r, err := upload(ctx, s)
 	if err != nil {
 		s.Abort()
 		return err
@@ -81,9 +94,7 @@ func Backup(ctx context.Context, app *App, c *pbs.Client, opts pbs.BackupOptions
 		return err
 	}
 	progress.Done()
-	for _, r := range results {
-		fmt.Fprintln(app.Stdout, Summary(r.File.Filename, r.Stats))
-	}
+	fmt.Fprintln(app.Stdout, Summary(r.File.Filename, r.Stats))
 	_, err = fmt.Fprintln(app.Stdout, res.Snapshot)
 	return err
 }

@@ -85,6 +85,20 @@ func (f *PBSFlags) Load(ctx context.Context, app *App) (*PBS, error) {
 	}, nil
 }
 
+// Connect is Load, then a client for the repository's server (PBS.Client
+// with opts).
+func (f *PBSFlags) Connect(ctx context.Context, app *App, opts ...pbs.Option) (*PBS, *pbs.Client, error) {
+	target, err := f.Load(ctx, app)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := target.Client(opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return target, client, nil
+}
+
 // Environment is p as the auth.PBSEnvironment it was read from.
 func (p *PBS) Environment() *auth.PBSEnvironment {
 	r := p.Repository
