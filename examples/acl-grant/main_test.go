@@ -18,8 +18,7 @@ import (
 func TestGrantsAndRevokesOnPBS(t *testing.T) {
 	srv := pbstest.NewServer(t)
 	ctx := t.Context()
-	admin, err := pbs.NewClient(srv.URL, pbs.WithCredentials(srv.AdminToken), pbs.WithFingerprint(srv.Fingerprint))
-	require.NoError(t, err)
+	admin := exampletest.PBSClient(t, srv, srv.AdminToken)
 	user := auth.MustParseUserid("backup@pbs")
 	require.NoError(t, admin.Access.CreateUser(ctx, pbs.NewUser{ID: user}))
 	tok, err := admin.Access.CreateToken(ctx, auth.MustParseAuthid("backup@pbs!client"), pbs.TokenOptions{})
@@ -48,8 +47,7 @@ func TestGrantsAndRevokesOnPBS(t *testing.T) {
 	}, got)
 
 	// The token can back up into store1 now: its own entry and its user's.
-	c, err := pbs.NewClient(srv.URL, pbs.WithCredentials(tok.Credentials()), pbs.WithFingerprint(srv.Fingerprint))
-	require.NoError(t, err)
+	c := exampletest.PBSClient(t, srv, tok.Credentials())
 	perms, err := c.Access.GetPermissions(ctx, &pbs.PermissionsOptions{Path: "/datastore/store1"})
 	require.NoError(t, err)
 	assert.True(t, perms["/datastore/store1"].Has("Datastore.Backup"))
@@ -81,8 +79,7 @@ func TestGrantErrorsOnPBS(t *testing.T) {
 func TestGrantsOnPVEIncludingGroups(t *testing.T) {
 	srv := pvetest.NewServer(t)
 	ctx := t.Context()
-	admin, err := pve.NewClient(srv.URL, pve.WithCredentials(srv.AdminToken), pve.WithFingerprint(srv.Fingerprint))
-	require.NoError(t, err)
+	admin := exampletest.PVEClient(t, srv, srv.AdminToken)
 	user := auth.MustParseUserid("monitor@pve")
 	require.NoError(t, admin.Access.CreateUser(ctx, user, nil))
 	require.NoError(t, admin.Access.CreateGroup(ctx, "ops", ""))
@@ -106,8 +103,7 @@ func TestGrantsOnPVEIncludingGroups(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"monitor@pve!ci PVEAuditor", "monitor@pve PVEAuditor", "ops PVEAuditor"}, got)
 
-	c, err := pve.NewClient(srv.URL, pve.WithCredentials(tok.Credentials()), pve.WithFingerprint(srv.Fingerprint))
-	require.NoError(t, err)
+	c := exampletest.PVEClient(t, srv, tok.Credentials())
 	perms, err := c.Access.Permissions(ctx, &pve.PermissionsOptions{Path: "/vms/100"})
 	require.NoError(t, err)
 	assert.True(t, perms["/vms/100"].Has("VM.Audit"))

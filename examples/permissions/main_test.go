@@ -22,8 +22,7 @@ import (
 func backupToken(t *testing.T, srv *pbstest.Server, user bool) *pbs.CreatedToken {
 	t.Helper()
 	ctx := t.Context()
-	admin, err := pbs.NewClient(srv.URL, pbs.WithCredentials(srv.AdminToken), pbs.WithFingerprint(srv.Fingerprint))
-	require.NoError(t, err)
+	admin := exampletest.PBSClient(t, srv, srv.AdminToken)
 	require.NoError(t, admin.Access.CreateUser(ctx, pbs.NewUser{ID: auth.MustParseUserid("backup@pbs")}))
 	tok, err := admin.Access.CreateToken(ctx, auth.MustParseAuthid("backup@pbs!client"), pbs.TokenOptions{})
 	require.NoError(t, err)
@@ -81,8 +80,7 @@ func TestOnlyHere(t *testing.T) {
 func TestPermissionsOnPVE(t *testing.T) {
 	srv := pvetest.NewServer(t)
 	ctx := t.Context()
-	admin, err := pve.NewClient(srv.URL, pve.WithCredentials(srv.AdminToken), pve.WithFingerprint(srv.Fingerprint))
-	require.NoError(t, err)
+	admin := exampletest.PVEClient(t, srv, srv.AdminToken)
 	require.NoError(t, admin.Access.CreateUser(ctx, auth.MustParseUserid("monitor@pve"), nil))
 	tok, err := admin.Access.CreateToken(ctx, auth.MustParseAuthid("monitor@pve!ci"), nil)
 	require.NoError(t, err)

@@ -17,13 +17,6 @@ import (
 	"github.com/proxkit/proxkit/pve/pvetest"
 )
 
-func adminPBS(t *testing.T, srv *pbstest.Server) *pbs.Client {
-	t.Helper()
-	c, err := pbs.NewClient(srv.URL, pbs.WithCredentials(srv.AdminToken), pbs.WithFingerprint(srv.Fingerprint))
-	require.NoError(t, err)
-	return c
-}
-
 func TestCreatesPBSTokenWithConfig(t *testing.T) {
 	srv := pbstest.NewServer(t)
 	dir := t.TempDir()
@@ -55,7 +48,7 @@ func TestCreatesPBSTokenWithConfig(t *testing.T) {
 	assert.Equal(t, cfg.Secret.Reveal()+"\n", string(secret))
 	assert.NotContains(t, res.Stdout, cfg.Secret.Reveal(), "no secret on stdout unless asked")
 
-	tok, _, err := adminPBS(t, srv).Access.GetToken(t.Context(), cfg.AuthID)
+	tok, _, err := exampletest.PBSClient(t, srv, srv.AdminToken).Access.GetToken(t.Context(), cfg.AuthID)
 	require.NoError(t, err)
 	assert.Equal(t, "nightly", tok.Comment)
 
@@ -77,7 +70,7 @@ func TestKeepsExistingFilesAndPrintsSecretOnRequest(t *testing.T) {
 	res := exampletest.RunApp(t, "token-create", run, env, nil, "--create-user", "--config", cfgPath, "backup@pbs!client")
 	assert.Equal(t, 1, res.Code)
 	assert.Equal(t, "token-create: "+cfgPath+" exists (use --force to replace it)\n", res.Stderr)
-	_, _, err := adminPBS(t, srv).Access.GetToken(t.Context(), auth.MustParseAuthid("backup@pbs!client"))
+	_, _, err := exampletest.PBSClient(t, srv, srv.AdminToken).Access.GetToken(t.Context(), auth.MustParseAuthid("backup@pbs!client"))
 	assert.ErrorIs(t, err, pbs.ErrNotFound, "nothing is created when the secret could not be stored")
 
 	res = exampletest.RunApp(t, "token-create", run, env, nil, "--create-user", "--config", cfgPath, "--force", "--print-secret", "backup@pbs!client")
@@ -122,8 +115,7 @@ func TestCreatesPVEToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 
-	admin, err := pve.NewClient(srv.URL, pve.WithCredentials(srv.AdminToken), pve.WithFingerprint(srv.Fingerprint))
-	require.NoError(t, err)
+	admin := exampletest.PVEClient(t, srv, srv.AdminToken)
 	tok, err := admin.Access.GetToken(t.Context(), auth.MustParseAuthid("monitor@pve!ci"))
 	require.NoError(t, err)
 	assert.True(t, tok.Privsep)

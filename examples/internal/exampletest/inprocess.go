@@ -11,7 +11,9 @@ import (
 
 	"github.com/proxkit/proxkit/auth"
 	"github.com/proxkit/proxkit/examples/internal/cli"
+	"github.com/proxkit/proxkit/pbs"
 	"github.com/proxkit/proxkit/pbs/pbstest"
+	"github.com/proxkit/proxkit/pve"
 	"github.com/proxkit/proxkit/pve/pvetest"
 )
 
@@ -64,4 +66,21 @@ func PVEEnvFor(srv *pvetest.Server, id auth.Authid, secret auth.Secret) map[stri
 // PVEEnv is the PVE_* environment for srv's admin token.
 func PVEEnv(srv *pvetest.Server) map[string]string {
 	return PVEEnvFor(srv, srv.AdminToken.ID, srv.AdminToken.Secret)
+}
+
+// PBSClient is a client of srv that authenticates with creds (srv.AdminToken
+// for the administrator) and pins srv's certificate.
+func PBSClient(t testing.TB, srv *pbstest.Server, creds auth.Credentials) *pbs.Client {
+	t.Helper()
+	c, err := pbs.NewClient(srv.URL, pbs.WithCredentials(creds), pbs.WithFingerprint(srv.Fingerprint))
+	require.NoError(t, err)
+	return c
+}
+
+// PVEClient is PBSClient for a PVE mock.
+func PVEClient(t testing.TB, srv *pvetest.Server, creds auth.Credentials) *pve.Client {
+	t.Helper()
+	c, err := pve.NewClient(srv.URL, pve.WithCredentials(creds), pve.WithFingerprint(srv.Fingerprint))
+	require.NoError(t, err)
+	return c
 }
