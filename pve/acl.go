@@ -37,17 +37,11 @@ type wireACL struct {
 }
 
 func (w wireACL) entry() (acl.Entry, error) {
-	e := acl.Entry{Path: w.Path, Subject: w.UGID, Role: w.RoleID, Propagate: w.Propagate.or(true)}
-	switch w.Type {
-	case "user":
-		e.Type = acl.User
-	case "group":
-		e.Type = acl.Group
-	case "token":
-		e.Type = acl.Token
-	default:
+	typ, ok := acl.ParseSubjectType(w.Type)
+	if !ok {
 		return acl.Entry{}, fmt.Errorf("pve: ACL row of unknown type %.20q: %w", w.Type, ErrMalformedResponse)
 	}
+	e := acl.Entry{Path: w.Path, Type: typ, Subject: w.UGID, Role: w.RoleID, Propagate: w.Propagate.or(true)}
 	if e.Path == "" || e.Subject == "" || e.Role == "" {
 		return acl.Entry{}, fmt.Errorf("pve: ACL row without path, ugid or roleid: %w", ErrMalformedResponse)
 	}

@@ -36,6 +36,17 @@ func (t SubjectType) String() string {
 	return "unknown"
 }
 
+// ParseSubjectType is the inverse of String: "user", "group" or "token",
+// the "type" of an ACL row in PVE's answers and in the mocks' state files.
+func ParseSubjectType(s string) (SubjectType, bool) {
+	for _, t := range []SubjectType{User, Group, Token} {
+		if t.String() == s {
+			return t, true
+		}
+	}
+	return 0, false
+}
+
 // Entry is one ACL row: on Path, Subject (of Type) holds Role, inherited
 // below Path when Propagate is set.
 type Entry struct {

@@ -283,3 +283,15 @@ func TestConcurrentEvaluation(t *testing.T) {
 		assert.Equal(t, first, <-done)
 	}
 }
+
+func TestParseSubjectTypeInvertsString(t *testing.T) {
+	for _, typ := range []SubjectType{User, Group, Token} {
+		got, ok := ParseSubjectType(typ.String())
+		assert.True(t, ok, typ.String())
+		assert.Equal(t, typ, got)
+	}
+	for _, bad := range []string{"", "unknown", "pool", "User", " user"} {
+		_, ok := ParseSubjectType(bad)
+		assert.False(t, ok, bad)
+	}
+}

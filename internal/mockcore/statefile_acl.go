@@ -23,16 +23,6 @@ func StateACLs(entries []acl.Entry) []StateACL {
 // Entry converts a state file's entry back; ok is false for an unknown
 // subject type, which each mock reports in its own words.
 func (a StateACL) Entry() (e acl.Entry, ok bool) {
-	e = acl.Entry{Path: a.Path, Subject: a.Subject, Role: a.Role, Propagate: a.Propagate}
-	switch a.Type {
-	case "user":
-		e.Type = acl.User
-	case "group":
-		e.Type = acl.Group
-	case "token":
-		e.Type = acl.Token
-	default:
-		return e, false
-	}
-	return e, true
+	typ, ok := acl.ParseSubjectType(a.Type)
+	return acl.Entry{Path: a.Path, Type: typ, Subject: a.Subject, Role: a.Role, Propagate: a.Propagate}, ok
 }
