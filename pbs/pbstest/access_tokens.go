@@ -2,7 +2,6 @@ package pbstest
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/proxkit/proxkit/auth"
 	"github.com/proxkit/proxkit/internal/mockcore"
@@ -81,16 +80,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	t := &tokenRecord{id: tid}
-	if v, ok := readComment(p, "comment"); ok {
-		t.comment = *v
-	}
-	if v, ok := readBool(p, "enable"); ok {
-		t.enable = v
-	}
-	if v, ok := readExpire(p, "expire"); ok {
-		t.expire = v
-	}
+	t := &tokenRecord{id: tid, account: readAccountParams(p).created()}
 	digest, _ := readDigest(p)
 	if !s.paramsOK(w, p) {
 		return
@@ -118,9 +108,7 @@ func (s *Server) handleUpdateToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	comment, setComment := readComment(p, "comment")
-	enable, setEnable := readBool(p, "enable")
-	expire, setExpire := readExpire(p, "expire")
+	update := readAccountParams(p)
 	regenerate := p.BoolOr("regenerate", false)
 	del, _ := readDeleteList(p, "comment")
 	digest, _ := readDigest(p)
@@ -140,15 +128,7 @@ func (s *Server) handleUpdateToken(w http.ResponseWriter, r *http.Request) {
 	if len(del) > 0 {
 		t.comment = ""
 	}
-	if setComment {
-		t.comment = strings.TrimSpace(*comment)
-	}
-	if setEnable {
-		t.enable = storedEnable(*enable)
-	}
-	if setExpire {
-		t.expire = storedExpire(*expire)
-	}
+	update.apply(&t.account)
 	if !regenerate {
 		s.replySavedLocked(w, nil)
 		return

@@ -149,15 +149,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 	p.Require("userid")
 	u := &userRecord{}
 	u.id, _ = readUserid(p, "userid")
-	if v, ok := readComment(p, "comment"); ok {
-		u.comment = *v
-	}
-	if v, ok := readBool(p, "enable"); ok {
-		u.enable = v
-	}
-	if v, ok := readExpire(p, "expire"); ok {
-		u.expire = v
-	}
+	u.account = readAccountParams(p).created()
 	for name, dst := range map[string]*string{"firstname": &u.firstname, "lastname": &u.lastname, "email": &u.email} {
 		if v, ok := readNameField(p, name); ok {
 			*dst = *v
@@ -204,9 +196,7 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	comment, setComment := readComment(p, "comment")
-	enable, setEnable := readBool(p, "enable")
-	expire, setExpire := readExpire(p, "expire")
+	update := readAccountParams(p)
 	names := map[string]*string{}
 	for _, n := range []string{"firstname", "lastname", "email"} {
 		// The schema's 2-character minimum applies here too, so these
@@ -243,15 +233,7 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
 			u.email = ""
 		}
 	}
-	if setComment {
-		u.comment = strings.TrimSpace(*comment)
-	}
-	if setEnable {
-		u.enable = storedEnable(*enable)
-	}
-	if setExpire {
-		u.expire = storedExpire(*expire)
-	}
+	update.apply(&u.account)
 	if v, ok := names["firstname"]; ok {
 		u.firstname = *v
 	}
@@ -262,6 +244,53 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
 		u.email = *v
 	}
 	s.replySavedLocked(w, nil)
+}
+
+// accountParams are the comment, enable and expire a create or update
+// call gives (nil: not given).
+type accountParams struct {
+	comment *string
+	enable  *bool
+	expire  *int64
+}
+
+// readAccountParams reads comment, enable and expire, in this order.
+func readAccountParams(p *mockcore.Params) accountParams {
+	var a accountParams
+	if v, ok := readComment(p, "comment"); ok {
+		a.comment = v
+	}
+	if v, ok := readBool(p, "enable"); ok {
+		a.enable = v
+	}
+	if v, ok := readExpire(p, "expire"); ok {
+		a.expire = v
+	}
+	return a
+}
+
+// created is the account a create call stores: the values exactly as
+// given.
+func (a accountParams) created() account {
+	acc := account{enable: a.enable, expire: a.expire}
+	if a.comment != nil {
+		acc.comment = *a.comment
+	}
+	return acc
+}
+
+// apply stores the values of an update call as PBS's updates do: the
+// comment trimmed, enable true and expire 0 as unset.
+func (a accountParams) apply(acc *account) {
+	if a.comment != nil {
+		acc.comment = strings.TrimSpace(*a.comment)
+	}
+	if a.enable != nil {
+		acc.enable = storedEnable(*a.enable)
+	}
+	if a.expire != nil {
+		acc.expire = storedExpire(*a.expire)
+	}
 }
 
 // storedEnable is how PBS's updates store "enable": true as unset.

@@ -13,13 +13,19 @@ import (
 	"github.com/proxkit/proxkit/internal/mockcore"
 )
 
-// userRecord is a "user:" section of PBS's user.cfg. Optional fields are
-// nil or "" when unset, as PBS omits them from its answers.
+// account is what user and token sections share: the comment and the
+// settings of PBS's is_active rule. Optional fields are nil or "" when
+// unset, as PBS omits them from its answers.
+type account struct {
+	comment string
+	enable  *bool
+	expire  *int64
+}
+
+// userRecord is a "user:" section of PBS's user.cfg.
 type userRecord struct {
-	id        auth.Userid
-	comment   string
-	enable    *bool
-	expire    *int64
+	id auth.Userid
+	account
 	firstname string
 	lastname  string
 	email     string
@@ -28,10 +34,8 @@ type userRecord struct {
 // tokenRecord is a "token:" section of user.cfg. The secret lives hashed
 // in the server's SecretStore, never here.
 type tokenRecord struct {
-	id      auth.Authid
-	comment string
-	enable  *bool
-	expire  *int64
+	id auth.Authid
+	account
 }
 
 // rootComment is the comment PBS gives root@pam when it adds the user on
@@ -39,16 +43,16 @@ type tokenRecord struct {
 const rootComment = "Superuser"
 
 func newRootUser() *userRecord {
-	return &userRecord{id: auth.RootUserid, comment: rootComment}
+	return &userRecord{id: auth.RootUserid, account: account{comment: rootComment}}
 }
 
 // active applies PBS's is_active rule: enable not false and not expired
 // (expired at the expire second, mockcore.Expired).
-func active(enable *bool, expire *int64, now time.Time) bool {
-	if enable != nil && !*enable {
+func (a account) active(now time.Time) bool {
+	if a.enable != nil && !*a.enable {
 		return false
 	}
-	return expire == nil || !mockcore.Expired(auth.PBS, *expire, now)
+	return a.expire == nil || !mockcore.Expired(auth.PBS, *a.expire, now)
 }
 
 // accountActive is the Authenticator's Active callback: the user exists
@@ -61,14 +65,14 @@ func (s *Server) accountActive(id auth.Authid, now time.Time) bool {
 
 func (s *Server) activeLocked(id auth.Authid, now time.Time) bool {
 	u, ok := s.users[id.User()]
-	if !ok || !active(u.enable, u.expire, now) {
+	if !ok || !u.active(now) {
 		return false
 	}
 	if !id.IsToken() {
 		return true
 	}
 	t, ok := s.tokens[id]
-	return ok && active(t.enable, t.expire, now)
+	return ok && t.active(now)
 }
 
 // authidExists reports whether a user or token section exists, the check
@@ -110,16 +114,16 @@ func (s *Server) sortedTokensLocked(owner auth.Userid) []*tokenRecord {
 // Any change alters it. Caller holds s.mu.
 func (s *Server) userDigestLocked() string {
 	var b strings.Builder
-	section := func(kind, id, comment string, enable *bool, expire *int64, extra ...[2]string) {
+	section := func(kind, id string, a account, extra ...[2]string) {
 		fmt.Fprintf(&b, "%s: %s\n", kind, id)
-		if comment != "" {
-			fmt.Fprintf(&b, "\tcomment %s\n", comment)
+		if a.comment != "" {
+			fmt.Fprintf(&b, "\tcomment %s\n", a.comment)
 		}
-		if enable != nil {
-			fmt.Fprintf(&b, "\tenable %t\n", *enable)
+		if a.enable != nil {
+			fmt.Fprintf(&b, "\tenable %t\n", *a.enable)
 		}
-		if expire != nil {
-			fmt.Fprintf(&b, "\texpire %d\n", *expire)
+		if a.expire != nil {
+			fmt.Fprintf(&b, "\texpire %d\n", *a.expire)
 		}
 		for _, kv := range extra {
 			if kv[1] != "" {
@@ -129,11 +133,11 @@ func (s *Server) userDigestLocked() string {
 		b.WriteByte('\n')
 	}
 	for _, u := range s.sortedUsersLocked() {
-		section("user", u.id.String(), u.comment, u.enable, u.expire,
+		section("user", u.id.String(), u.account,
 			[2]string{"email", u.email}, [2]string{"firstname", u.firstname}, [2]string{"lastname", u.lastname})
 	}
 	for _, t := range s.sortedTokensLocked(auth.Userid{}) {
-		section("token", t.id.String(), t.comment, t.enable, t.expire)
+		section("token", t.id.String(), t.account)
 	}
 	return digestOf(b.String())
 }

@@ -40,6 +40,10 @@ type stateRecord struct {
 	Email     string `json:"email,omitempty"`
 }
 
+func (r stateRecord) account() account {
+	return account{comment: r.Comment, enable: r.Enable, expire: r.Expire}
+}
+
 // saveLocked writes the state file when WithStateDir is set; every
 // handler that changes users, tokens, passwords or ACLs calls it before
 // answering. Caller holds s.mu (or has the server to itself).
@@ -98,15 +102,14 @@ func (s *Server) applyState(st stateFile) error {
 		if err != nil {
 			return err
 		}
-		s.users[id] = &userRecord{id: id, comment: r.Comment, enable: r.Enable, expire: r.Expire,
-			firstname: r.Firstname, lastname: r.Lastname, email: r.Email}
+		s.users[id] = &userRecord{id: id, account: r.account(), firstname: r.Firstname, lastname: r.Lastname, email: r.Email}
 	}
 	for _, r := range st.Tokens {
 		id, err := auth.ParseAuthid(r.ID)
 		if err != nil || !id.IsToken() {
 			return fmt.Errorf("bad token id %q", r.ID)
 		}
-		s.tokens[id] = &tokenRecord{id: id, comment: r.Comment, enable: r.Enable, expire: r.Expire}
+		s.tokens[id] = &tokenRecord{id: id, account: r.account()}
 	}
 	for _, a := range st.ACL {
 		e, err := stateEntry(a)

@@ -192,7 +192,7 @@ func (s *Server) bootstrapAdmin() error {
 	if _, ok := s.users[auth.RootUserid]; !ok {
 		s.users[auth.RootUserid] = newRootUser()
 	}
-	s.tokens[id] = &tokenRecord{id: id, comment: "pbstest bootstrap token"}
+	s.tokens[id] = &tokenRecord{id: id, account: account{comment: "pbstest bootstrap token"}}
 	secret := s.secrets.Issue(id)
 	if err := s.policy.Grant(acl.EntryFor("/", id, acl.RolePBSAdmin, true)); err != nil {
 		return fmt.Errorf("pbstest: admin token ACL: %w", err)
