@@ -71,6 +71,25 @@ func (s *Server) adminSnapshotRequest(w http.ResponseWriter, r *http.Request, fu
 	return c, ok
 }
 
+// adminSnapshotProperty is the common part of GET and PUT of a snapshot
+// property (protected, notes): GET needs Datastore.Audit, PUT
+// Datastore.Modify and the parameter param, which read reads; either works
+// with Datastore.Backup for owned groups.
+func (s *Server) adminSnapshotProperty(w http.ResponseWriter, r *http.Request, param string, read func(*mockcore.Params)) (c adminSnapshotCall, put, ok bool) {
+	put = r.Method == http.MethodPut
+	full, extra := adminPrivs{adminPrivAudit}, []string(nil)
+	if put {
+		full, extra = adminPrivs{adminPrivModify}, []string{param}
+	}
+	c, ok = s.adminSnapshotRequest(w, r, full, adminPrivs{adminPrivBackup}, extra, func(p *mockcore.Params) {
+		if put {
+			p.Require(param)
+			read(p)
+		}
+	})
+	return c, put, ok
+}
+
 // handleSnapshotFiles serves GET /admin/datastore/{store}/files.
 func (s *Server) handleSnapshotFiles(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.adminSnapshotRequest(w, r, adminPrivs{adminPrivAudit, adminPrivRead}, adminPrivs{adminPrivBackup}, nil, nil)
@@ -100,18 +119,8 @@ func (s *Server) handleSnapshotDelete(w http.ResponseWriter, r *http.Request) {
 
 // handleProtected serves GET and PUT /admin/datastore/{store}/protected.
 func (s *Server) handleProtected(w http.ResponseWriter, r *http.Request) {
-	put := r.Method == http.MethodPut
-	full, extra := adminPrivs{adminPrivAudit}, []string(nil)
-	if put {
-		full, extra = adminPrivs{adminPrivModify}, []string{"protected"}
-	}
 	var protected bool
-	c, ok := s.adminSnapshotRequest(w, r, full, adminPrivs{adminPrivBackup}, extra, func(p *mockcore.Params) {
-		if put {
-			p.Require("protected")
-			protected, _ = p.Bool("protected")
-		}
-	})
+	c, put, ok := s.adminSnapshotProperty(w, r, "protected", func(p *mockcore.Params) { protected, _ = p.Bool("protected") })
 	if !ok {
 		return
 	}
@@ -140,18 +149,8 @@ func (s *Server) handleProtected(w http.ResponseWriter, r *http.Request) {
 // handleNotes serves GET and PUT /admin/datastore/{store}/notes, the notes
 // kept in the snapshot's manifest.
 func (s *Server) handleNotes(w http.ResponseWriter, r *http.Request) {
-	put := r.Method == http.MethodPut
-	full, extra := adminPrivs{adminPrivAudit}, []string(nil)
-	if put {
-		full, extra = adminPrivs{adminPrivModify}, []string{"notes"}
-	}
 	var notes string
-	c, ok := s.adminSnapshotRequest(w, r, full, adminPrivs{adminPrivBackup}, extra, func(p *mockcore.Params) {
-		if put {
-			p.Require("notes")
-			notes, _ = p.String("notes")
-		}
-	})
+	c, put, ok := s.adminSnapshotProperty(w, r, "notes", func(p *mockcore.Params) { notes, _ = p.String("notes") })
 	if !ok {
 		return
 	}
