@@ -24,27 +24,18 @@ import (
 // reference client sends them.
 func adminCall(t *testing.T, srv *Server, method, path string, params url.Values) (int, string) {
 	t.Helper()
-	u := srv.URL + "/api2/json" + path
+	target := "/api2/json" + path
 	var body io.Reader
+	contentType := ""
 	if method == "GET" || method == "DELETE" {
 		if len(params) > 0 {
-			u += "?" + params.Encode()
+			target += "?" + params.Encode()
 		}
 	} else {
-		body = strings.NewReader(params.Encode())
+		body, contentType = strings.NewReader(params.Encode()), "application/x-www-form-urlencoded"
 	}
-	req, err := http.NewRequest(method, u, body)
-	require.NoError(t, err)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	req.Header.Set("Authorization", srv.AdminToken.PBSHeader())
-	resp, err := srv.Client().Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, string(b)
+	status, b, _ := RawRequest(t, srv, method, target, body, contentType, srv.AdminToken.PBSHeader())
+	return status, b
 }
 
 // adminSnapshot writes a finished snapshot with one blob into the

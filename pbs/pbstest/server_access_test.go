@@ -3,7 +3,6 @@ package pbstest_test
 import (
 	"encoding/json"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -19,7 +18,7 @@ import (
 func call(t *testing.T, srv *pbstest.Server, method, path string, form url.Values) (int, string, map[string]json.RawMessage) {
 	t.Helper()
 	var body io.Reader
-	target := srv.URL + "/api2/json" + path
+	target := "/api2/json" + path
 	if method == "GET" || method == "DELETE" {
 		if len(form) > 0 {
 			target += "?" + form.Encode()
@@ -27,23 +26,15 @@ func call(t *testing.T, srv *pbstest.Server, method, path string, form url.Value
 	} else {
 		body = strings.NewReader(form.Encode())
 	}
-	req, err := http.NewRequest(method, target, body)
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", srv.AdminToken.PBSHeader())
-	resp, err := srv.Client().Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	status, b, header := pbstest.RawRequest(t, srv, method, target, body, "application/x-www-form-urlencoded", srv.AdminToken.PBSHeader())
 	var env map[string]json.RawMessage
-	if resp.StatusCode == 200 {
-		require.NoError(t, json.Unmarshal(b, &env), string(b))
+	if status == 200 {
+		require.NoError(t, json.Unmarshal([]byte(b), &env), b)
 	} else {
-		assert.Equal(t, "application/json;charset=UTF-8", resp.Header.Get("Content-Type"),
+		assert.Equal(t, "application/json;charset=UTF-8", header.Get("Content-Type"),
 			"PBS errors are plain text under a JSON content type")
 	}
-	return resp.StatusCode, string(b), env
+	return status, b, env
 }
 
 func TestUserAndTokenWireShapes(t *testing.T) {

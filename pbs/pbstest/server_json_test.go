@@ -2,8 +2,6 @@ package pbstest_test
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -19,18 +17,8 @@ import (
 func TestJSONBodies(t *testing.T) {
 	srv := pbstest.NewServer(t, pbstest.WithRootPassword(auth.NewSecret("rootpw")))
 	post := func(path, body, authz string) (int, string) {
-		req, err := http.NewRequest("POST", srv.URL+"/api2/json"+path, strings.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/json")
-		if authz != "" {
-			req.Header.Set("Authorization", authz)
-		}
-		resp, err := srv.Client().Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return resp.StatusCode, string(b)
+		status, b, _ := pbstest.RawRequest(t, srv, "POST", "/api2/json"+path, strings.NewReader(body), "application/json", authz)
+		return status, b
 	}
 	status, body := post("/access/ticket", `{"username":"root@pam","password":"rootpw"}`, "")
 	require.Equal(t, 200, status, body)

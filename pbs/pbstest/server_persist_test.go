@@ -1,7 +1,6 @@
 package pbstest_test
 
 import (
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -60,21 +59,13 @@ func TestStateSurvivesRestart(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, tokenSecret)
-	req, err := http.NewRequest("GET", srv2.URL+"/api2/json/version", nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "PBSAPIToken kai@pbs!t:"+tokenSecret)
-	resp, err := srv2.Client().Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, 200, resp.StatusCode)
+	status, _, _ := pbstest.RawRequest(t, srv2, "GET", "/api2/json/version", nil, "", "PBSAPIToken kai@pbs!t:"+tokenSecret)
+	assert.Equal(t, 200, status)
 
 	// The admin token has a new secret; the old one is refused.
 	assert.NotEqual(t, oldAdmin, srv2.AdminToken.Secret.Reveal())
-	req.Header.Set("Authorization", "PBSAPIToken root@pam!admin:"+oldAdmin)
-	resp, err = srv2.Client().Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, 401, resp.StatusCode)
+	status, _, _ = pbstest.RawRequest(t, srv2, "GET", "/api2/json/version", nil, "", "PBSAPIToken root@pam!admin:"+oldAdmin)
+	assert.Equal(t, 401, status)
 }
 
 func TestBadStateFileFailsStart(t *testing.T) {

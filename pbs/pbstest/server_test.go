@@ -2,7 +2,6 @@ package pbstest_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,17 +19,8 @@ import (
 // status and body.
 func rawGet(t *testing.T, srv *pbstest.Server, path, authz string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest("GET", srv.URL+path, nil)
-	require.NoError(t, err)
-	if authz != "" {
-		req.Header.Set("Authorization", authz)
-	}
-	resp, err := srv.Client().Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, string(body)
+	status, body, _ := pbstest.RawRequest(t, srv, "GET", path, nil, "", authz)
+	return status, body
 }
 
 func TestServerStartsWithAdminTokenAndStore(t *testing.T) {
