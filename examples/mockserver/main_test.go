@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,11 +16,7 @@ import (
 	"github.com/proxkit/proxkit/examples/internal/exampletest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	exampletest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { exampletest.Main(m) }
 
 // pinnedGet sends GET url with the Authorization header over TLS that
 // accepts exactly the certificate with fingerprint fp, as curl

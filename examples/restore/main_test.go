@@ -15,11 +15,7 @@ import (
 	"github.com/proxkit/proxkit/pbs/pbstest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	exampletest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { exampletest.Main(m) }
 
 // The acceptance test: a backup made by the backup-stream binary
 // into the mockserver binary is restored byte-identical by the restore

@@ -72,7 +72,17 @@ func Prebuild(t testing.TB, examples ...string) []string {
 	return paths
 }
 
-// Cleanup removes the built binaries; call it from TestMain after m.Run.
+// Main is the TestMain of a package whose tests build example programs:
+// it runs the tests, removes the binaries (Cleanup) and exits with the
+// tests' status.
+func Main(m *testing.M) {
+	code := m.Run()
+	Cleanup()
+	os.Exit(code)
+}
+
+// Cleanup removes the built binaries; call it from TestMain after m.Run
+// (Main does).
 func Cleanup() {
 	buildMu.Lock()
 	defer buildMu.Unlock()
