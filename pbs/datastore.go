@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"time"
 
 	"github.com/proxkit/proxkit/datastore"
@@ -135,11 +136,7 @@ func (d *DatastoreUsage) UnmarshalJSON(b []byte) error {
 //
 // PBS: GET /admin/datastore (any authenticated caller; the list is filtered)
 func (s *DatastoreService) List(ctx context.Context) ([]DatastoreInfo, error) {
-	var out []DatastoreInfo
-	if err := s.c.api.Get(ctx, "/admin/datastore", nil, &out); err != nil {
-		return nil, wrapError(err)
-	}
-	return out, nil
+	return dsCall[[]DatastoreInfo](ctx, s.c, http.MethodGet, "/admin/datastore", nil)
 }
 
 // Usage returns the usage of every datastore the caller can see, as the
@@ -149,11 +146,7 @@ func (s *DatastoreService) List(ctx context.Context) ([]DatastoreInfo, error) {
 // Datastore.Backup on /datastore/{store}; a privilege on a namespace below
 // shows the name only)
 func (s *DatastoreService) Usage(ctx context.Context) ([]DatastoreUsage, error) {
-	var out []DatastoreUsage
-	if err := s.c.api.Get(ctx, "/status/datastore-usage", nil, &out); err != nil {
-		return nil, wrapError(err)
-	}
-	return out, nil
+	return dsCall[[]DatastoreUsage](ctx, s.c, http.MethodGet, "/status/datastore-usage", nil)
 }
 
 // Status returns the file system usage of store; with verbose also the
@@ -174,6 +167,18 @@ func (s *DatastoreService) Status(ctx context.Context, store string, verbose boo
 		return nil, wrapError(err)
 	}
 	return &out, nil
+}
+
+// dsCall sends method path with params and decodes "data" into a T; on
+// failure it returns the zero T and the error (an *Error for answers of
+// the server).
+func dsCall[T any](ctx context.Context, c *Client, method, path string, params any) (T, error) {
+	var out T
+	if _, err := c.call(ctx, method, path, params, &out); err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
 }
 
 // dsStorePath is /admin/datastore/{store}/{sub...}.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/proxkit/proxkit/auth"
@@ -65,11 +66,7 @@ func (g *GroupInfo) UnmarshalJSON(b []byte) error {
 func (s *DatastoreService) ListGroups(ctx context.Context, store string, ns datastore.Namespace) ([]GroupInfo, error) {
 	var v httpapi.Values
 	dsSetNS(&v, "ns", ns)
-	var out []GroupInfo
-	if err := s.c.api.Get(ctx, dsStorePath(store, "groups"), v, &out); err != nil {
-		return nil, wrapError(err)
-	}
-	return out, nil
+	return dsCall[[]GroupInfo](ctx, s.c, http.MethodGet, dsStorePath(store, "groups"), v)
 }
 
 // DeleteGroup removes group g with all its snapshots. Protected snapshots
@@ -115,11 +112,7 @@ func (s *DatastoreService) GroupNotes(ctx context.Context, store string, ns data
 	if err != nil {
 		return "", err
 	}
-	var out string
-	if err := s.c.api.Get(ctx, dsStorePath(store, "group-notes"), v, &out); err != nil {
-		return "", wrapError(err)
-	}
-	return out, nil
+	return dsCall[string](ctx, s.c, http.MethodGet, dsStorePath(store, "group-notes"), v)
 }
 
 // SetGroupNotes replaces the notes of group g; the first line is the
@@ -143,6 +136,19 @@ func dsDecodeGroup(typ, id string) (datastore.Group, error) {
 		return datastore.Group{}, fmt.Errorf("pbs: %w", err)
 	}
 	return g, nil
+}
+
+// dsDecodeSnapshot checks a snapshot name from an answer; what names the
+// answer ("snapshot", "prune item") when backup-time is missing.
+func dsDecodeSnapshot(what, typ, id string, t *int64) (datastore.Snapshot, error) {
+	grp, err := dsDecodeGroup(typ, id)
+	if err != nil {
+		return datastore.Snapshot{}, err
+	}
+	if t == nil {
+		return datastore.Snapshot{}, fmt.Errorf("pbs: %s of %s without backup-time", what, grp)
+	}
+	return datastore.Snapshot{Group: grp, Time: dsEpoch(*t)}, nil
 }
 
 // dsDecodeOwner parses an optional owner from an answer.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"time"
 
 	"github.com/proxkit/proxkit/datastore"
@@ -179,14 +180,11 @@ func (p *PruneItem) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	grp, err := dsDecodeGroup(w.Type, w.ID)
+	snap, err := dsDecodeSnapshot("prune item", w.Type, w.ID, w.Time)
 	if err != nil {
 		return err
 	}
-	if w.Time == nil {
-		return fmt.Errorf("pbs: prune item of %s without backup-time", grp)
-	}
-	*p = PruneItem{Snapshot: datastore.Snapshot{Group: grp, Time: dsEpoch(*w.Time)}, Keep: w.Keep, Protected: w.Protected}
+	*p = PruneItem{Snapshot: snap, Keep: w.Keep, Protected: w.Protected}
 	if w.NS != nil {
 		p.Namespace = w.NS.ns
 	}
@@ -204,11 +202,7 @@ func (s *DatastoreService) Prune(ctx context.Context, store string, ns datastore
 	if err != nil {
 		return nil, err
 	}
-	var out []PruneItem
-	if err := s.c.api.Post(ctx, dsStorePath(store, "prune"), v, &out); err != nil {
-		return nil, wrapError(err)
-	}
-	return out, nil
+	return dsCall[[]PruneItem](ctx, s.c, http.MethodPost, dsStorePath(store, "prune"), v)
 }
 
 // StartPrune is Prune run as a server task ("use-task"): it returns the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 
 	"github.com/proxkit/proxkit/auth"
 	"github.com/proxkit/proxkit/datastore"
@@ -73,12 +74,9 @@ func (si *SnapshotInfo) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	grp, err := dsDecodeGroup(w.Type, w.ID)
+	snap, err := dsDecodeSnapshot("snapshot", w.Type, w.ID, w.Time)
 	if err != nil {
 		return err
-	}
-	if w.Time == nil {
-		return fmt.Errorf("pbs: snapshot of %s without backup-time", grp)
 	}
 	owner, err := dsDecodeOwner(w.Owner)
 	if err != nil {
@@ -88,7 +86,7 @@ func (si *SnapshotInfo) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*si = SnapshotInfo{
-		Snapshot: datastore.Snapshot{Group: grp, Time: dsEpoch(*w.Time)},
+		Snapshot: snap,
 		Comment:  w.Comment, KeyFingerprint: w.Fingerprint, Files: w.Files, Size: w.Size,
 		Owner: owner, Protected: w.Protected,
 	}
@@ -125,11 +123,7 @@ func (s *DatastoreService) ListSnapshots(ctx context.Context, store string, ns d
 	if filter.ID != "" {
 		v.Set("backup-id", filter.ID)
 	}
-	var out []SnapshotInfo
-	if err := s.c.api.Get(ctx, dsStorePath(store, "snapshots"), v, &out); err != nil {
-		return nil, wrapError(err)
-	}
-	return out, nil
+	return dsCall[[]SnapshotInfo](ctx, s.c, http.MethodGet, dsStorePath(store, "snapshots"), v)
 }
 
 // SnapshotFiles returns the files of snapshot snap as ListSnapshots
@@ -143,11 +137,7 @@ func (s *DatastoreService) SnapshotFiles(ctx context.Context, store string, ns d
 	if err != nil {
 		return nil, err
 	}
-	var out dsFiles
-	if err := s.c.api.Get(ctx, dsStorePath(store, "files"), v, &out); err != nil {
-		return nil, wrapError(err)
-	}
-	return out, nil
+	return dsCall[dsFiles](ctx, s.c, http.MethodGet, dsStorePath(store, "files"), v)
 }
 
 // DeleteSnapshot removes snapshot snap. A protected snapshot is refused
@@ -174,11 +164,7 @@ func (s *DatastoreService) Protected(ctx context.Context, store string, ns datas
 	if err != nil {
 		return false, err
 	}
-	var out bool
-	if err := s.c.api.Get(ctx, dsStorePath(store, "protected"), v, &out); err != nil {
-		return false, wrapError(err)
-	}
-	return out, nil
+	return dsCall[bool](ctx, s.c, http.MethodGet, dsStorePath(store, "protected"), v)
 }
 
 // SetProtected protects snapshot snap from prune and removal, or lifts the
@@ -205,11 +191,7 @@ func (s *DatastoreService) Notes(ctx context.Context, store string, ns datastore
 	if err != nil {
 		return "", err
 	}
-	var out string
-	if err := s.c.api.Get(ctx, dsStorePath(store, "notes"), v, &out); err != nil {
-		return "", wrapError(err)
-	}
-	return out, nil
+	return dsCall[string](ctx, s.c, http.MethodGet, dsStorePath(store, "notes"), v)
 }
 
 // SetNotes replaces the notes of snapshot snap (kept in its manifest); the
