@@ -61,6 +61,9 @@
 //	defer r.Close()
 //	_, err = r.RestoreArchive(ctx, "db.sql", out)
 //
+// Client.UploadSpeedTest measures the upload speed of a backup session
+// as proxmox-backup-client benchmark does, without keeping anything.
+//
 // Package pbs/pbstest runs an in-process PBS with the same rules, the
 // backup and reader protocols included, for tests.
 package pbs
