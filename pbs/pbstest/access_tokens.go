@@ -81,16 +81,11 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := &tokenRecord{id: tid, account: readAccountParams(p).created()}
-	digest, _ := readDigest(p)
-	if !s.paramsOK(w, p) {
+	unlock, ok := s.lockUserCfg(w, p)
+	if !ok {
 		return
 	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.checkDigest(w, digest, s.userDigestLocked()) {
-		return
-	}
+	defer unlock()
 	if _, exists := s.tokens[tid]; exists {
 		mockcore.WritePBSError(w, http.StatusBadRequest,
 			"token '"+string(tid.TokenName())+"' for user '"+tid.User().String()+"' already exists.")
@@ -111,16 +106,11 @@ func (s *Server) handleUpdateToken(w http.ResponseWriter, r *http.Request) {
 	update := readAccountParams(p)
 	regenerate := p.BoolOr("regenerate", false)
 	del, _ := readDeleteList(p, "comment")
-	digest, _ := readDigest(p)
-	if !s.paramsOK(w, p) {
+	unlock, ok := s.lockUserCfg(w, p)
+	if !ok {
 		return
 	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.checkDigest(w, digest, s.userDigestLocked()) {
-		return
-	}
+	defer unlock()
 	t, ok := s.tokenLocked(w, tid)
 	if !ok {
 		return
@@ -143,16 +133,11 @@ func (s *Server) handleDeleteToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	digest, _ := readDigest(p)
-	if !s.paramsOK(w, p) {
+	unlock, ok := s.lockUserCfg(w, p)
+	if !ok {
 		return
 	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.checkDigest(w, digest, s.userDigestLocked()) {
-		return
-	}
+	defer unlock()
 	if _, found := s.tokens[tid]; !found {
 		mockcore.WritePBSError(w, http.StatusBadRequest,
 			"token '"+string(tid.TokenName())+"' of user '"+tid.User().String()+"' does not exist.")

@@ -74,6 +74,24 @@ func (s *Server) checkDigest(w http.ResponseWriter, given, current string) bool 
 	return true
 }
 
+// lockUserCfg ends the parameter reading of a user.cfg change: it reads
+// "digest" (always the last parameter read), writes the parameter
+// problems, takes s.mu and compares the digest with the current one. On
+// success the caller holds s.mu and must call unlock; otherwise the answer
+// is written and s.mu is not held.
+func (s *Server) lockUserCfg(w http.ResponseWriter, p *mockcore.Params) (unlock func(), ok bool) {
+	digest, _ := readDigest(p)
+	if !s.paramsOK(w, p) {
+		return nil, false
+	}
+	s.mu.Lock()
+	if !s.checkDigest(w, digest, s.userDigestLocked()) {
+		s.mu.Unlock()
+		return nil, false
+	}
+	return s.mu.Unlock, true
+}
+
 // userLocked returns the user, or writes PBS's 400 "no such user" and
 // returns false. Caller holds s.mu.
 func (s *Server) userLocked(w http.ResponseWriter, user auth.Userid) (*userRecord, bool) {
@@ -207,16 +225,11 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = readPassword(p, "password")
 	del, _ := readDeleteList(p, userDeletable...)
-	digest, _ := readDigest(p)
-	if !s.paramsOK(w, p) {
+	unlock, ok := s.lockUserCfg(w, p)
+	if !ok {
 		return
 	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.checkDigest(w, digest, s.userDigestLocked()) {
-		return
-	}
+	defer unlock()
 	u, ok := s.userLocked(w, user)
 	if !ok {
 		return
@@ -319,16 +332,11 @@ func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	digest, _ := readDigest(p)
-	if !s.paramsOK(w, p) {
+	unlock, ok := s.lockUserCfg(w, p)
+	if !ok {
 		return
 	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.checkDigest(w, digest, s.userDigestLocked()) {
-		return
-	}
+	defer unlock()
 	if _, found := s.users[user]; !found {
 		mockcore.WritePBSError(w, http.StatusBadRequest, "user '"+user.String()+"' does not exist.")
 		return
