@@ -228,6 +228,22 @@ func adminSnapshotParams(p *mockcore.Params) datastore.Snapshot {
 	return datastore.Snapshot{Group: g, Time: adminTimeParam(p)}
 }
 
+// adminPrivStore starts a datastore call without parameters that needs
+// priv on /datastore/{store}: authenticate, the endpoint's privilege
+// check, then the datastore. It writes the failure and returns false.
+func (s *Server) adminPrivStore(w http.ResponseWriter, r *http.Request, priv string) (auth.Authid, *datastore.Store, bool) {
+	id, ok := s.authenticatedNoParams(w, r)
+	if !ok {
+		return auth.Authid{}, nil, false
+	}
+	store := r.PathValue("store")
+	if !s.requirePrivs(w, r, id, "/datastore/"+store, priv) {
+		return auth.Authid{}, nil, false
+	}
+	st, ok := s.lookupStore(w, store)
+	return id, st, ok
+}
+
 // adminHandlerForbidden writes the 403 "permission check failed" that some
 // PBS handlers raise themselves (to hide whether an object exists). Unlike
 // the endpoint-level 403 it is not delayed: PBS's REST server holds back

@@ -250,18 +250,11 @@ func adminStoreAndNS(store string, ns datastore.Namespace) string {
 // collection as a task, run to its end before the UPID is returned; one
 // per datastore at a time.
 func (s *Server) handleGCStart(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticatedNoParams(w, r)
+	id, st, ok := s.adminPrivStore(w, r, adminPrivModify)
 	if !ok {
 		return
 	}
 	store := r.PathValue("store")
-	if !s.requirePrivs(w, r, id, "/datastore/"+store, adminPrivModify) {
-		return
-	}
-	st, ok := s.lookupStore(w, store)
-	if !ok {
-		return
-	}
 	a := &s.admin
 	a.mu.Lock()
 	if a.gcRunning[store] {
@@ -318,18 +311,11 @@ type adminGCJobStatus struct {
 
 // handleGCStatus serves GET /admin/datastore/{store}/gc.
 func (s *Server) handleGCStatus(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticatedNoParams(w, r)
+	_, st, ok := s.adminPrivStore(w, r, adminPrivAudit)
 	if !ok {
 		return
 	}
 	store := r.PathValue("store")
-	if !s.requirePrivs(w, r, id, "/datastore/"+store, adminPrivAudit) {
-		return
-	}
-	st, ok := s.lookupStore(w, store)
-	if !ok {
-		return
-	}
 	out := adminGCJobStatus{Store: store, GCStatus: *adminLastGC(st)}
 	s.admin.mu.Lock()
 	last, ran := s.admin.gcLast[store]
