@@ -2,6 +2,7 @@ package datastore
 
 import (
 	"errors"
+	"hash"
 	"strconv"
 
 	"github.com/klauspost/compress/zstd"
@@ -22,6 +23,7 @@ const blobMaxRatio = (128 << 10) / 4
 // Keys will come in as options of NewBlobDecoder.
 type BlobDecoder struct {
 	zdec *zstd.Decoder // created on the first compressed blob
+	sha  hash.Hash     // created on the first DecodeChunkView of an uncompressed chunk
 }
 
 // NewBlobDecoder returns a decoder for unencrypted blobs.
@@ -52,17 +54,15 @@ func (d *BlobDecoder) DecodeChunk(dst, blob []byte, want Digest, wantSize int) (
 	if err != nil {
 		var fe *FormatError
 		if wantSize >= 0 && errors.As(err, &fe) && fe.Err == ErrTooLarge {
-			fe.Err = ErrSizeMismatch
-			fe.Detail = "chunk holds more than the expected " + strconv.Itoa(wantSize) + " bytes"
+			err = blobMoreThanWanted(wantSize)
 		}
 		return out, err
 	}
 	if wantSize >= 0 && len(out) != wantSize {
-		return out, formatErr("chunk", -1, ErrSizeMismatch,
-			"got "+strconv.Itoa(len(out))+" bytes, want "+strconv.Itoa(wantSize))
+		return out, blobSizeMismatch(len(out), wantSize)
 	}
 	if got := ComputeDigest(out); got != want {
-		return out, formatErr("chunk", -1, ErrDigestMismatch, "data hashes to "+got.String()+", want "+want.String())
+		return out, blobDigestMismatch(got, want)
 	}
 	return out, nil
 }

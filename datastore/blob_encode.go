@@ -61,9 +61,14 @@ const blobZeroHeader = "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 // blobSeal writes magic and CRC into the first 12 bytes of an unencrypted
 // blob whose payload is already in place.
 func blobSeal(blob []byte, kind BlobKind) []byte {
+	return blobSealCRC(blob, kind, crc32.ChecksumIEEE(blob[blobHeaderSize:]))
+}
+
+// blobSealCRC is blobSeal with the payload's CRC already computed.
+func blobSealCRC(blob []byte, kind BlobKind, crc uint32) []byte {
 	magic := kind.blobMagic()
 	copy(blob, magic[:])
-	binary.LittleEndian.PutUint32(blob[8:12], crc32.ChecksumIEEE(blob[blobHeaderSize:]))
+	binary.LittleEndian.PutUint32(blob[8:12], crc)
 	return blob
 }
 

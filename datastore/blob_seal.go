@@ -12,12 +12,20 @@ const BlobHeaderSize = blobHeaderSize
 // Encode(dst, data, false) returns, without copying the data, for writers
 // that read chunks straight into their upload buffers.
 func SealUncompressed(buf []byte) error {
+	if err := blobSealCheck(buf); err != nil {
+		return err
+	}
+	blobSeal(buf, BlobUncompressed)
+	return nil
+}
+
+// blobSealCheck refuses buffers SealUncompressed cannot seal.
+func blobSealCheck(buf []byte) error {
 	if len(buf) < blobHeaderSize {
 		return formatErr("blob", 0, ErrTruncated, strconv.Itoa(len(buf))+" bytes leave no room for the header")
 	}
 	if n := len(buf) - blobHeaderSize; n > MaxBlobSize {
 		return formatErr("blob", -1, ErrTooLarge, strconv.Itoa(n)+" bytes of data, the limit is "+strconv.Itoa(MaxBlobSize))
 	}
-	blobSeal(buf, BlobUncompressed)
 	return nil
 }

@@ -1,0 +1,115 @@
+package datastore
+
+import (
+	"crypto/sha256"
+	"hash"
+	"hash/crc32"
+	"strconv"
+)
+
+// Chunk paths that touch every byte twice (the CRC-32 of the blob and the
+// SHA-256 of the data) do both in one pass here: the CRC reads each piece
+// right after the hash brought it into the cache, so the data comes from
+// memory once. A separate CRC pass over a 4 MiB chunk that is no longer
+// in the core's cache costs about a fifth of its SHA-256; fused, about a
+// twentieth.
+
+// blobSumPiece is how much of the data one step of a fused pass covers:
+// small enough to stay in the first-level cache between the two reads.
+const blobSumPiece = 16 << 10
+
+// blobSum returns the SHA-256 and the CRC-32 of p in one pass; h is reset
+// first.
+func blobSum(h hash.Hash, p []byte) (Digest, uint32) {
+	h.Reset()
+	var crc uint32
+	for len(p) > 0 {
+		n := min(blobSumPiece, len(p))
+		h.Write(p[:n])
+		crc = crc32.Update(crc, crc32.IEEETable, p[:n])
+		p = p[n:]
+	}
+	var d Digest
+	h.Sum(d[:0])
+	return d, crc
+}
+
+// SealUncompressedDigest is SealUncompressed that also returns the digest
+// of the data (ComputeDigest(buf[BlobHeaderSize:])), hashed in the same
+// pass over the data as its CRC: for writers that hash a chunk and send
+// it uncompressed.
+func SealUncompressedDigest(buf []byte) (Digest, error) {
+	if err := blobSealCheck(buf); err != nil {
+		return Digest{}, err
+	}
+	d, crc := blobSum(sha256.New(), buf[blobHeaderSize:])
+	blobSealCRC(buf, BlobUncompressed, crc)
+	return d, nil
+}
+
+// DecodeChunkView decodes a chunk like DecodeChunk, with the same checks
+// and errors, but without copying an uncompressed chunk: its data is
+// returned as the view blob[BlobHeaderSize:], valid as long as blob is
+// (the CRC and the digest are checked in one pass over it). A compressed
+// chunk is decoded into dst[:0] as DecodeChunk does. For readers that
+// keep the downloaded or read blob anyway, and for servers that verify an
+// upload before storing it unchanged.
+func (d *BlobDecoder) DecodeChunkView(dst, blob []byte, want Digest, wantSize int) ([]byte, error) {
+	h, err := ParseBlobHeader(blob)
+	if err != nil {
+		return dst[:0], err
+	}
+	if h.Kind != BlobUncompressed {
+		return d.DecodeChunk(dst, blob, want, wantSize)
+	}
+	payload := blob[h.HeaderSize:]
+	if sizeErr := blobViewSize(len(payload), wantSize); sizeErr != nil {
+		// As DecodeChunk: a bad CRC is reported before the size.
+		if err := blobCheckCRC(h, blob); err != nil {
+			return dst[:0], err
+		}
+		return dst[:0], sizeErr
+	}
+	if d.sha == nil {
+		d.sha = sha256.New()
+	}
+	got, crc := blobSum(d.sha, payload)
+	if crc != h.CRC {
+		return dst[:0], blobCheckCRC(h, blob)
+	}
+	if got != want {
+		return dst[:0], blobDigestMismatch(got, want)
+	}
+	return payload, nil
+}
+
+// blobViewSize returns the error DecodeChunk gives for an uncompressed
+// payload of n bytes when wantSize (or, without one, MaxBlobSize) rules
+// it out, else nil.
+func blobViewSize(n, wantSize int) error {
+	switch {
+	case wantSize < 0:
+		if n > MaxBlobSize {
+			return blobTooLarge(n, MaxBlobSize)
+		}
+	case n > min(wantSize, MaxBlobSize):
+		return blobMoreThanWanted(wantSize)
+	case n != wantSize:
+		return blobSizeMismatch(n, wantSize)
+	}
+	return nil
+}
+
+// The mismatch errors of DecodeChunk and DecodeChunkView.
+
+func blobMoreThanWanted(wantSize int) error {
+	return formatErr("blob", -1, ErrSizeMismatch, "chunk holds more than the expected "+strconv.Itoa(wantSize)+" bytes")
+}
+
+func blobSizeMismatch(got, wantSize int) error {
+	return formatErr("chunk", -1, ErrSizeMismatch, "got "+strconv.Itoa(got)+" bytes, want "+strconv.Itoa(wantSize))
+}
+
+func blobDigestMismatch(got, want Digest) error {
+	return formatErr("chunk", -1, ErrDigestMismatch, "data hashes to "+got.String()+", want "+want.String())
+}

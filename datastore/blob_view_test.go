@@ -1,0 +1,130 @@
+package datastore
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDecodeChunkViewUncompressedIsAView(t *testing.T) {
+	data := formatTestPRNG(3, 100000)
+	blob, err := EncodeBlob(data, true)
+	require.NoError(t, err)
+	h, err := ParseBlobHeader(blob)
+	require.NoError(t, err)
+	require.Equal(t, BlobUncompressed, h.Kind, "random data stays uncompressed")
+
+	out, err := NewBlobDecoder().DecodeChunkView(make([]byte, 10), blob, ComputeDigest(data), len(data))
+	require.NoError(t, err)
+	assert.Equal(t, data, out)
+	assert.Same(t, &blob[BlobHeaderSize], &out[0], "the data is not copied")
+}
+
+func TestDecodeChunkViewCompressedDecodesIntoDst(t *testing.T) {
+	data := blobTestText(100000)
+	blob, err := EncodeBlob(data, true)
+	require.NoError(t, err)
+	dst := make([]byte, 0, len(data)+blobDecodeSlack)
+	out, err := NewBlobDecoder().DecodeChunkView(dst, blob, ComputeDigest(data), len(data))
+	require.NoError(t, err)
+	assert.Equal(t, data, out)
+	assert.Same(t, &dst[:1][0], &out[0])
+}
+
+// TestDecodeChunkViewErrorsAsDecodeChunk: every failure is the one
+// DecodeChunk reports, in the same order of checks.
+func TestDecodeChunkViewErrorsAsDecodeChunk(t *testing.T) {
+	data := formatTestPRNG(4, 5000)
+	d := ComputeDigest(data)
+	plain := blobTestRaw(BlobUncompressed, data)
+	badCRC := bytes.Clone(plain)
+	badCRC[8] ^= 1
+	enc := append(blobMagicEncrypted[:], make([]byte, 40)...)
+	require.NoError(t, FixBlobCRC(enc))
+	packed, err := EncodeBlob(blobTestText(5000), true)
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		name string
+		blob []byte
+		want Digest
+		size int
+		is   error
+	}{
+		{"ok", plain, d, len(data), nil},
+		{"any size", plain, d, -1, nil},
+		{"bad crc", badCRC, d, len(data), ErrChecksum},
+		{"bad crc and size", badCRC, d, 10, ErrChecksum},
+		{"more than wanted", plain, d, len(data) - 1, ErrSizeMismatch},
+		{"less than wanted", plain, d, len(data) + 1, ErrSizeMismatch},
+		{"digest", plain, Digest{1}, len(data), ErrDigestMismatch},
+		{"encrypted", enc, d, -1, ErrEncrypted},
+		{"magic", []byte("not a blob at all"), d, -1, ErrBadMagic},
+		{"truncated", plain[:10], d, -1, ErrTruncated},
+		{"compressed digest", packed, d, 5000, ErrDigestMismatch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, wantErr := NewBlobDecoder().DecodeChunk(nil, tc.blob, tc.want, tc.size)
+			out, err := NewBlobDecoder().DecodeChunkView(nil, tc.blob, tc.want, tc.size)
+			if tc.is == nil {
+				require.NoError(t, wantErr)
+				require.NoError(t, err)
+				assert.Equal(t, data, out)
+				return
+			}
+			assert.ErrorIs(t, err, tc.is)
+			assert.Equal(t, wantErr, err)
+		})
+	}
+}
+
+func TestSealUncompressedDigest(t *testing.T) {
+	for _, data := range [][]byte{nil, []byte("x"), formatTestPRNG(5, 3*blobSumPiece+7)} {
+		want, err := EncodeBlob(data, false)
+		require.NoError(t, err)
+		buf := append(make([]byte, BlobHeaderSize), data...)
+		d, err := SealUncompressedDigest(buf)
+		require.NoError(t, err)
+		assert.Equal(t, want, buf)
+		assert.Equal(t, ComputeDigest(data), d)
+	}
+	_, err := SealUncompressedDigest(make([]byte, BlobHeaderSize-1))
+	assert.ErrorIs(t, err, ErrTruncated)
+}
+
+// FuzzDecodeChunkView: whatever the blob, DecodeChunkView never panics
+// and agrees with DecodeChunk, data and error alike.
+func FuzzDecodeChunkView(f *testing.F) {
+	data := formatTestPRNG(6, 3000)
+	f.Add(blobTestRaw(BlobUncompressed, data), true, 3000)
+	f.Add(blobTestRaw(BlobUncompressed, data), false, -1)
+	f.Add([]byte("short"), false, 1)
+	f.Add(append(blobMagicEncrypted[:], make([]byte, 50)...), true, 10)
+	if blob, err := EncodeBlob(blobTestText(3000), true); err == nil {
+		f.Add(blob, false, 3000)
+	}
+	view, copying := NewBlobDecoder(), NewBlobDecoder()
+	f.Fuzz(func(t *testing.T, blob []byte, fixCRC bool, size int) {
+		if fixCRC && len(blob) >= 12 {
+			_ = FixBlobCRC(blob)
+		}
+		var want Digest
+		if len(blob) > BlobHeaderSize {
+			want = ComputeDigest(blob[BlobHeaderSize:]) // the right digest when uncompressed
+		}
+		wantOut, wantErr := copying.DecodeChunk(nil, blob, want, size)
+		out, err := view.DecodeChunkView(nil, blob, want, size)
+		if wantErr != nil {
+			formatTestTyped(t, err)
+			if err.Error() != wantErr.Error() {
+				t.Fatalf("DecodeChunkView: %v, DecodeChunk: %v", err, wantErr)
+			}
+			return
+		}
+		if err != nil || !bytes.Equal(out, wantOut) {
+			t.Fatalf("DecodeChunkView: %v, data equal: %v", err, bytes.Equal(out, wantOut))
+		}
+	})
+}
