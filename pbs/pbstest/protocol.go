@@ -108,7 +108,7 @@ func (s *Server) handleReaderUpgrade(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rs, err := startReader(store, t)
+	rs, err := startReader(store, t, s.protocol.chunks)
 	if err != nil {
 		s.fail(w, err)
 		return

@@ -54,6 +54,7 @@ func (rs *readerSession) serveChunk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeOctets(w, data)
+	rs.bufs.putBody(data)
 }
 
 func (rs *readerSession) serveSpeedtest(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -26,6 +27,7 @@ type readerSession struct {
 	ns    datastore.Namespace
 	snap  datastore.Snapshot
 	lock  *datastore.DirLock
+	bufs  *chunkWorkers // the server's chunk buffers, for chunk downloads
 
 	mu      sync.Mutex
 	allowed map[datastore.Digest]struct{}
@@ -35,7 +37,7 @@ type readerSession struct {
 // the privilege, owner and Upgrade header checks: the snapshot must exist
 // (here: be finished, since unfinished snapshots are not visible) and is
 // locked shared for the session, so it cannot be removed meanwhile.
-func startReader(store *datastore.Store, t sessionTarget) (*readerSession, error) {
+func startReader(store *datastore.Store, t sessionTarget, bufs *chunkWorkers) (*readerSession, error) {
 	snapName := t.snap.String()
 	if !t.ns.IsRoot() {
 		snapName = "[" + t.ns.String() + "]:" + snapName
@@ -47,7 +49,10 @@ func startReader(store *datastore.Store, t sessionTarget) (*readerSession, error
 	if err != nil {
 		return nil, err // "unable to acquire lock on snapshot directory ... - locked by another operation"
 	}
-	return &readerSession{store: store, ns: t.ns, snap: t.snap, lock: lock, allowed: map[datastore.Digest]struct{}{}}, nil
+	if bufs == nil {
+		bufs = newChunkWorkers(0)
+	}
+	return &readerSession{store: store, ns: t.ns, snap: t.snap, lock: lock, bufs: bufs, allowed: map[datastore.Digest]struct{}{}}, nil
 }
 
 // download opens a file of the snapshot (GET download?file-name=) and,
@@ -89,7 +94,9 @@ func (rs *readerSession) download(name string) (*os.File, error) {
 }
 
 // chunk returns the stored bytes of chunk d (GET chunk?digest=): only
-// digests of indexes downloaded in this session, others are a 401.
+// digests of indexes downloaded in this session, others are a 401. The
+// bytes are read into a buffer of the server's, which the caller hands
+// back with rs.bufs.putBody once they are sent.
 func (rs *readerSession) chunk(d datastore.Digest) ([]byte, error) {
 	rs.mu.Lock()
 	_, ok := rs.allowed[d]
@@ -100,7 +107,7 @@ func (rs *readerSession) chunk(d datastore.Digest) ([]byte, error) {
 	// PBS sends the chunk file as it is, without checking it: detecting
 	// a corrupt chunk is the client's job.
 	path := rs.store.ChunkPath(d)
-	data, err := os.ReadFile(path)
+	data, err := rs.readChunkFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("reading file %q failed: No such file or directory (os error 2)", path)
@@ -108,6 +115,32 @@ func (rs *readerSession) chunk(d datastore.Digest) ([]byte, error) {
 		return nil, fmt.Errorf("reading file %q failed: %w", path, err)
 	}
 	return data, nil
+}
+
+// readChunkFile reads the file at path into a server buffer.
+func (rs *readerSession) readChunkFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	// One byte more than the file's size, to notice one that grew.
+	buf := rs.bufs.body(int(st.Size()) + 1)
+	n, err := io.ReadFull(f, buf)
+	switch {
+	case err == nil:
+		rs.bufs.putBody(buf)
+		return nil, fmt.Errorf("changed while being read")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return buf[:n], nil
+	default:
+		rs.bufs.putBody(buf)
+		return nil, err
+	}
 }
 
 // speedtest returns the body of GET speedtest.
