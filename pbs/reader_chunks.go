@@ -101,11 +101,13 @@ func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// fetch downloads and decodes one chunk.
+// fetch downloads and decodes one chunk. An uncompressed chunk's data is
+// a view of the downloaded blob, which then stays with the chunk; the
+// blob of a compressed one goes back to the pool.
 func (f *chunkFetcher) fetch(ctx context.Context, d datastore.Digest, size int) ([]byte, error) {
 	raw, err := f.src.fetchChunk(ctx, d, f.raw.get(0))
-	defer f.raw.put(raw)
 	if err != nil {
+		f.raw.put(raw)
 		return nil, err
 	}
 	var dec *datastore.BlobDecoder
@@ -114,15 +116,23 @@ func (f *chunkFetcher) fetch(ctx context.Context, d datastore.Digest, size int) 
 	default:
 		dec = datastore.NewBlobDecoder()
 	}
-	data, err := dec.DecodeChunk(nil, raw, d, size)
+	data, err := dec.DecodeChunkView(nil, raw, d, size)
 	select {
 	case f.decoders <- dec:
 	default:
+	}
+	if err != nil || !viewOf(data, raw) {
+		f.raw.put(raw)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return data, nil
+}
+
+// viewOf reports whether data lies in blob's memory.
+func viewOf(data, blob []byte) bool {
+	return len(data) > 0 && len(blob) >= len(data) && &data[0] == &blob[len(blob)-len(data)]
 }
 
 // chunkCache is an LRU cache of decoded chunks bounded by their total
@@ -152,8 +162,10 @@ func (c *chunkCache) get(d datastore.Digest) ([]byte, bool) {
 	return e.Value.(*cacheEntry).data, true
 }
 
+// put caches data, counting its capacity: a view of a larger download
+// buffer holds all of it.
 func (c *chunkCache) put(d datastore.Digest, data []byte) {
-	if int64(len(data)) > c.limit {
+	if int64(cap(data)) > c.limit {
 		return
 	}
 	if e, ok := c.items[d]; ok {
@@ -161,12 +173,12 @@ func (c *chunkCache) put(d datastore.Digest, data []byte) {
 		return
 	}
 	c.items[d] = c.order.PushFront(&cacheEntry{digest: d, data: data})
-	c.used += int64(len(data))
+	c.used += int64(cap(data))
 	for c.used > c.limit {
 		last := c.order.Back()
 		ent := last.Value.(*cacheEntry)
 		c.order.Remove(last)
 		delete(c.items, ent.digest)
-		c.used -= int64(len(ent.data))
+		c.used -= int64(cap(ent.data))
 	}
 }

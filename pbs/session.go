@@ -124,12 +124,15 @@ func (s *session) download(ctx context.Context, path string, q url.Values, dst [
 }
 
 // readAnswer reads a response body into dst[:0], at most limit bytes.
+// An announced length is read into a buffer that takes it and the final
+// read that sees the end (bytes.Buffer wants MinRead bytes of room for
+// every read): one allocation, never a doubling copy at the end.
 func readAnswer(resp *http.Response, dst []byte, limit int64) ([]byte, error) {
 	dst = dst[:0]
 	if n := resp.ContentLength; n > limit {
 		return dst, fmt.Errorf("%w: %d bytes announced, at most %d expected", ErrResponseTooLarge, n, limit)
-	} else if n > 0 && int64(cap(dst)) < n {
-		dst = make([]byte, 0, n)
+	} else if n > 0 && int64(cap(dst)) < n+bytes.MinRead {
+		dst = make([]byte, 0, n+bytes.MinRead)
 	}
 	buf := bytes.NewBuffer(dst)
 	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
