@@ -85,8 +85,7 @@ func TestACLErrorsCarryPBSTexts(t *testing.T) {
 			"parameter verification failed - 'role': value 'PVEAdmin' is not defined in the enumeration."},
 	} {
 		err := admin.Access.GrantACL(ctx, tc.u)
-		var pe *pbs.Error
-		require.ErrorAs(t, err, &pe, tc.want)
+		pe := apiError(t, err, tc.want)
 		assert.Equal(t, 400, pe.Status)
 		assert.Equal(t, tc.want, pe.Message)
 	}
@@ -151,8 +150,7 @@ func TestUnprivilegedACLUpdates(t *testing.T) {
 		{connect(t, srv, danTok), "dan@pbs!t", "Unprivileged API tokens can't set ACL items."},
 	} {
 		err := tc.c.Access.GrantACL(ctx, pbs.ACLUpdate{Path: "/datastore/store1", Role: "Admin", AuthID: auth.MustParseAuthid(tc.id)})
-		var pe *pbs.Error
-		require.ErrorAs(t, err, &pe, tc.id)
+		pe := apiError(t, err, tc.id)
 		assert.Equal(t, 400, pe.Status)
 		assert.Equal(t, tc.want, pe.Message)
 	}

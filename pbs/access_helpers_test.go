@@ -85,6 +85,15 @@ func newRawRequest(srv *pbstest.Server, method, path, form string) (*http.Reques
 	return req, nil
 }
 
+// apiError requires err to be an error answer of the server and returns
+// it.
+func apiError(t testing.TB, err error, msgAndArgs ...any) *pbs.Error {
+	t.Helper()
+	var pe *pbs.Error
+	require.ErrorAs(t, err, &pe, msgAndArgs...)
+	return pe
+}
+
 // doRaw sends req and returns status and body.
 func doRaw(t testing.TB, srv *pbstest.Server, req *http.Request) (int, string) {
 	t.Helper()

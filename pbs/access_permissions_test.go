@@ -159,8 +159,7 @@ func TestPermissionsOfOthersNeedSysAudit(t *testing.T) {
 	_, err := c.Access.GetPermissions(ctx, &pbs.PermissionsOptions{AuthID: gusTok.ID})
 	require.NoError(t, err, "anyone may ask about itself")
 	_, err = c.Access.GetPermissions(ctx, &pbs.PermissionsOptions{AuthID: auth.MustParseAuthid("gus@pbs!u")})
-	var pe *pbs.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, 400, pe.Status)
 	assert.Equal(t, "not allowed to list permissions of gus@pbs!u", pe.Message, "a token may ask only about itself")
 	_, err = c.Access.GetPermissions(ctx, &pbs.PermissionsOptions{AuthID: auth.MustParseAuthid("hal@pbs")})

@@ -41,8 +41,7 @@ func TestTokenNeedsItsOwnACLAndItsUsers(t *testing.T) {
 
 	err := read()
 	require.ErrorIs(t, err, pbs.ErrForbidden, "a new token holds nothing")
-	var pe *pbs.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, 403, pe.Status)
 	assert.Equal(t, "permission check failed", pe.Message, "PBS's 403 text")
 

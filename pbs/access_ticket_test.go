@@ -109,7 +109,6 @@ func TestChangePassword(t *testing.T) {
 	// API tokens are refused (after the owner's password confirmation).
 	tok := mkToken(t, admin, "bea@pbs!t", pbs.TokenOptions{})
 	err = connect(t, srv, tok).Access.ChangePassword(ctx, bea, auth.NewSecret("third3"), auth.NewSecret("second2"))
-	var pe *pbs.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, "API tokens cannot access this API endpoint", pe.Message)
 }

@@ -71,8 +71,7 @@ func TestTokenLifecycle(t *testing.T) {
 	_, _, err = admin.Access.GetToken(ctx, id)
 	assert.ErrorIs(t, err, pbs.ErrNotFound)
 	err = admin.Access.DeleteToken(ctx, id, "")
-	var pe *pbs.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, "token 'ci' of user 'ivy@pbs' does not exist.", pe.Message)
 }
 
@@ -84,8 +83,7 @@ func TestCreateTokenTwiceAndBadIDs(t *testing.T) {
 
 	_, err := admin.Access.CreateToken(ctx, auth.MustParseAuthid("jo@pbs!a"), pbs.TokenOptions{})
 	assert.ErrorIs(t, err, pbs.ErrExists)
-	var pe *pbs.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, "token 'a' for user 'jo@pbs' already exists.", pe.Message)
 
 	_, err = admin.Access.CreateToken(ctx, auth.MustParseAuthid("jo@pbs"), pbs.TokenOptions{})
@@ -184,8 +182,7 @@ func TestSelfServiceTokens(t *testing.T) {
 	mkUser(t, admin, "pia@pbs")
 	_, err = self.Access.CreateToken(ctx, auth.MustParseAuthid("pia@pbs!x"), pbs.TokenOptions{})
 	assert.ErrorIs(t, err, pbs.ErrForbidden)
-	var pe *pbs.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, "permission check failed", pe.Message)
 
 	// A token is never "the user": it cannot manage its owner's tokens.

@@ -60,8 +60,7 @@ func TestUsersCreateGetListUpdateDelete(t *testing.T) {
 	assert.ErrorIs(t, err, pbs.ErrNotFound)
 	err = admin.Access.DeleteUser(ctx, alice, "")
 	assert.ErrorIs(t, err, pbs.ErrNotFound)
-	var pe *pbs.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, "user 'alice@pbs' does not exist.", pe.Message)
 }
 
@@ -94,12 +93,11 @@ func TestCreateUserErrors(t *testing.T) {
 	assert.ErrorIs(t, err, pbs.ErrExists)
 
 	err = admin.Access.CreateUser(ctx, pbs.NewUser{ID: auth.MustParseUserid("erin@ldap1")})
-	var pe *pbs.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, "unknown realm 'ldap1'", pe.Message)
 
 	err = admin.Access.CreateUser(ctx, pbs.NewUser{ID: auth.MustParseUserid("frank@pbs"), Firstname: "F"})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, 400, pe.Status)
 	assert.Equal(t, map[string]string{"firstname": "value must be at least 2 characters long"}, pe.Errors)
 

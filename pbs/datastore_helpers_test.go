@@ -3,7 +3,6 @@ package pbs_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -138,24 +137,18 @@ func (e *dsEnv) newToken(t testing.TB, user, name string, grants ...dsGrant) (*p
 // "already exists" answers (a user created twice).
 func (e *dsEnv) accessCall(t testing.TB, method, path string, form url.Values, out any, tolerateExists bool) {
 	t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+"/api2/json"+path, strings.NewReader(form.Encode()))
+	req, err := newRawRequest(e.srv, method, "/api2/json"+path, form.Encode())
 	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", e.srv.AdminToken.PBSHeader())
-	resp, err := e.srv.Client().Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	if tolerateExists && resp.StatusCode == http.StatusBadRequest && strings.Contains(string(body), "already exist") {
+	status, body := doRaw(t, e.srv, req)
+	if tolerateExists && status == http.StatusBadRequest && strings.Contains(body, "already exist") {
 		return
 	}
-	require.Equal(t, http.StatusOK, resp.StatusCode, "%s %s: %s", method, path, body)
+	require.Equal(t, http.StatusOK, status, "%s %s: %s", method, path, body)
 	if out != nil {
 		var env struct {
 			Data json.RawMessage `json:"data"`
 		}
-		require.NoError(t, json.Unmarshal(body, &env))
+		require.NoError(t, json.Unmarshal([]byte(body), &env))
 		require.NoError(t, json.Unmarshal(env.Data, out))
 	}
 }

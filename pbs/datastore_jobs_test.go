@@ -303,8 +303,7 @@ func TestTaskAccess(t *testing.T) {
 	require.NoError(t, err)
 
 	_, err = auditor.Datastore.TaskStatus(dsCtx(t), upid)
-	var perr *pbs.Error
-	require.ErrorAs(t, err, &perr)
+	perr := apiError(t, err)
 	assert.Equal(t, "task access not allowed", perr.Message)
 	st, err := sysAudit.Datastore.TaskStatus(dsCtx(t), upid)
 	require.NoError(t, err, "Sys.Audit on /system/tasks reads every task")
@@ -320,7 +319,7 @@ func TestTaskAccess(t *testing.T) {
 	_, err = other.Datastore.TaskStatus(dsCtx(t), gcUPID)
 	require.NoError(t, err, "Datastore.Modify on the datastore reads its GC tasks")
 	_, err = auditor.Datastore.TaskStatus(dsCtx(t), gcUPID)
-	require.ErrorAs(t, err, &perr)
+	perr = apiError(t, err)
 	assert.Equal(t, "task access not allowed", perr.Message)
 }
 

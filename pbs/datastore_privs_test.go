@@ -37,8 +37,7 @@ func newPrivEnv(t *testing.T) *privEnv {
 // assertPBSError checks status and message of a failed call.
 func assertPBSError(t *testing.T, err error, status int, msg string) {
 	t.Helper()
-	var perr *pbs.Error
-	require.ErrorAs(t, err, &perr)
+	perr := apiError(t, err)
 	assert.Equal(t, status, perr.Status)
 	assert.Equal(t, msg, perr.Message)
 }

@@ -56,8 +56,7 @@ func TestDatastoreStatus(t *testing.T) {
 
 	_, err = e.c.Datastore.Status(dsCtx(t), "nostore", false)
 	require.Error(t, err)
-	var perr *pbs.Error
-	require.ErrorAs(t, err, &perr)
+	perr := apiError(t, err)
 	assert.Equal(t, "no such datastore 'nostore'", perr.Message)
 }
 
@@ -103,8 +102,7 @@ func TestNamespaces(t *testing.T) {
 	assert.False(t, e.st.NamespaceExists(dsNS(t, "prod")))
 
 	err = c.DeleteNamespace(dsCtx(t), e.store, datastore.Namespace{}, false)
-	var perr *pbs.Error
-	require.ErrorAs(t, err, &perr)
+	perr := apiError(t, err)
 	assert.Equal(t, "Cannot create/delete root namespace!", perr.Message)
 }
 
@@ -215,13 +213,12 @@ func TestProtectedSnapshotCannotBeDeleted(t *testing.T) {
 	assert.True(t, p)
 
 	err = c.DeleteSnapshot(dsCtx(t), e.store, root, s1)
-	var perr *pbs.Error
-	require.ErrorAs(t, err, &perr)
+	perr := apiError(t, err)
 	assert.Equal(t, 400, perr.Status)
 	assert.Equal(t, "cannot remove protected snapshot", perr.Message)
 
 	err = c.DeleteGroup(dsCtx(t), e.store, root, s1.Group)
-	require.ErrorAs(t, err, &perr)
+	perr = apiError(t, err)
 	assert.Equal(t, "group only partially deleted due to protected snapshots", perr.Message)
 	snaps, err := c.ListSnapshots(dsCtx(t), e.store, root, pbs.SnapshotFilter{})
 	require.NoError(t, err)
@@ -270,8 +267,7 @@ func TestChangeOwner(t *testing.T) {
 	assert.Equal(t, "alice@pbs!backup", owner)
 
 	err = c.ChangeOwner(dsCtx(t), e.store, root, s.Group, auth.MustParseAuthid("nobody@pbs"))
-	var perr *pbs.Error
-	require.ErrorAs(t, err, &perr)
+	perr := apiError(t, err)
 	assert.Equal(t, "user 'nobody@pbs' is inactive or non-existent", perr.Message)
 }
 
@@ -287,12 +283,11 @@ func TestChangeOwnerWithinOwnTokens(t *testing.T) {
 	// A token with Datastore.Backup is not the user: it may not move even
 	// its own group to a sibling token (only the user may).
 	err := bob1.Datastore.ChangeOwner(dsCtx(t), e.store, root, s.Group, bob2ID)
-	var perr *pbs.Error
-	require.ErrorAs(t, err, &perr)
+	perr := apiError(t, err)
 	assert.Equal(t, 401, perr.Status)
 	assert.Equal(t, "bob@pbs!one does not have permission to change owner of backup group 'host/bob' to bob@pbs!two", perr.Message)
 	err = bob1.Datastore.ChangeOwner(dsCtx(t), e.store, root, s.Group, carolID)
-	require.ErrorAs(t, err, &perr)
+	perr = apiError(t, err)
 	assert.Equal(t, 401, perr.Status)
 }
 
