@@ -76,31 +76,31 @@ func TestACLErrors(t *testing.T) {
 	var pe *pve.Error
 
 	err := e.admin.Access.Grant(ctx(t), pve.ACLChange{Path: "/vms/99", Roles: []string{"PVEAuditor"}, Users: []auth.Userid{uid("a@pve")}})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, http.StatusBadRequest, pe.Status)
 	assert.Equal(t, "invalid ACL path '/vms/99'", pe.Errors["path"], "VM ids start at 100")
 
 	err = e.admin.Access.Grant(ctx(t), pve.ACLChange{Path: "/vms", Roles: []string{"Ghost"}, Users: []auth.Userid{uid("a@pve")}})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, http.StatusInternalServerError, pe.Status)
 	assert.Equal(t, "ACL update failed: role 'Ghost' does not exist", pe.Message)
 	assert.ErrorIs(t, err, pve.ErrNotFound)
 
 	err = e.admin.Access.Grant(ctx(t), pve.ACLChange{Path: "/vms", Roles: []string{"PVEAuditor"}, Users: []auth.Userid{uid("ghost@pve")}})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, "ACL update failed: user 'ghost@pve' does not exist", pe.Message)
 	err = e.admin.Access.Grant(ctx(t), pve.ACLChange{Path: "/vms", Roles: []string{"PVEAuditor"}, Tokens: []auth.Authid{aid("a@pve!ghost")}})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, "ACL update failed: no such token 'ghost' for user 'a@pve'", pe.Message)
 	err = e.admin.Access.Grant(ctx(t), pve.ACLChange{Path: "/vms", Roles: []string{"PVEAuditor"}, Groups: []string{"ghosts"}})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, "ACL update failed: group 'ghosts' does not exist", pe.Message)
 
 	err = e.admin.Put(ctx(t), "/access/acl", struct {
 		Path  string `api:"path"`
 		Roles string `api:"roles"`
 	}{"/vms", "PVEAuditor"}, nil)
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, map[string]string{
 		"users": "either 'users', 'groups' or 'tokens' is required.", "groups": "either 'users', 'groups' or 'tokens' is required.",
 		"tokens": "either 'users', 'groups' or 'tokens' is required.",
@@ -205,14 +205,14 @@ func TestACLDelegation(t *testing.T) {
 	require.NoError(t, c.Access.Grant(ctx(t), pve.ACLChange{Path: "/vms/100", Roles: []string{"PVEVMUser"}, Users: helper, Propagate: pve.Ptr(false)}))
 	var pe *pve.Error
 	err := c.Access.Grant(ctx(t), pve.ACLChange{Path: "/vms/100", Roles: []string{"PVEVMUser"}, Users: helper})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, http.StatusInternalServerError, pe.Status)
 	assert.Contains(t, pe.Message, "Cannot add role 'PVEVMUser' with propagation")
 	err = c.Access.Grant(ctx(t), pve.ACLChange{Path: "/vms/100", Roles: []string{"NoAccess"}, Users: helper, Propagate: pve.Ptr(false)})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Contains(t, pe.Message, "Cannot add role 'NoAccess' - requires 'Permissions.Modify'")
 	err = c.Access.Grant(ctx(t), pve.ACLChange{Path: "/vms/101", Roles: []string{"PVEVMUser"}, Users: helper})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, http.StatusForbidden, pe.Status)
 	assert.Equal(t, "Permission check failed (/vms/101, Permissions.Modify|VM.Allocate)", pe.Message)
 

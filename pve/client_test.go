@@ -110,8 +110,7 @@ func TestEscapeHatch(t *testing.T) {
 	require.NoError(t, e.admin.Delete(ctx(t), pve.JoinPath("access", "users", "raw@pve"), nil, nil))
 	err := e.admin.Get(ctx(t), "/nodes/pve1/qemu", nil, &rows)
 	assert.ErrorIs(t, err, pve.ErrUnknownPath, "the mock answers 501 for what it does not implement")
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, "/nodes/pve1/qemu", pe.Path)
 
 	var index []map[string]string
@@ -127,8 +126,7 @@ func TestForbiddenTokenHint(t *testing.T) {
 	tok := e.mkToken("monitor@pve!ro", nil)
 	c := e.as(tok.Credentials())
 	_, err := c.Access.GetUser(ctx(t), user)
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, http.StatusForbidden, pe.Status)
 	assert.Contains(t, pe.Hint, "privilege-separated token")
 

@@ -45,8 +45,7 @@ func TestGroupLifecycle(t *testing.T) {
 	require.NoError(t, e.admin.Access.DeleteGroup(ctx(t), "ops"))
 	_, err = e.admin.Access.GetGroup(ctx(t), "ops")
 	assert.ErrorIs(t, err, pve.ErrNotFound)
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, "group 'ops' does not exist", pe.Message)
 	entries, err := e.admin.Access.ListACL(ctx(t))
 	require.NoError(t, err)
@@ -64,18 +63,17 @@ func TestGroupLifecycle(t *testing.T) {
 func TestGroupErrorsAndPermissions(t *testing.T) {
 	e := newEnv(t, withPasswords()...)
 	err := e.admin.Access.CreateGroup(ctx(t), "bad/name", "")
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, http.StatusBadRequest, pe.Status)
 	assert.Contains(t, pe.Errors["groupid"], "group name 'bad/name' contains invalid characters")
 
 	e.mkUser("u@pve", &pve.UserOptions{Password: auth.NewSecret("u-password")})
 	u := e.login("u@pve", "u-password")
 	err = u.Access.CreateGroup(ctx(t), "mine", "")
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, "Permission check failed (/access/groups, Group.Allocate)", pe.Message)
 	_, err = u.Access.GetGroup(ctx(t), "mine")
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, "Permission check failed (/access/groups, Sys.Audit|Group.Allocate)", pe.Message)
 
 	require.NoError(t, e.admin.Access.CreateGroup(ctx(t), "seen", ""))

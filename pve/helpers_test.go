@@ -55,6 +55,15 @@ func (e *env) as(tok auth.Token) *pve.Client {
 
 func ctx(t *testing.T) context.Context { return t.Context() }
 
+// apiError requires err to be an error answer of the server and returns
+// it.
+func apiError(t *testing.T, err error, msgAndArgs ...any) *pve.Error {
+	t.Helper()
+	var pe *pve.Error
+	require.ErrorAs(t, err, &pe, msgAndArgs...)
+	return pe
+}
+
 func uid(s string) auth.Userid { return auth.MustParseUserid(s) }
 func aid(s string) auth.Authid { return auth.MustParseAuthid(s) }
 

@@ -154,8 +154,7 @@ func TestPermissionsWhoMayAsk(t *testing.T) {
 	assert.NoError(t, err, "a token about itself")
 
 	_, err = alice.Access.Permissions(ctx(t), &pve.PermissionsOptions{AuthID: aid("bob@pve")})
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, http.StatusForbidden, pe.Status)
 	assert.Equal(t, "Permission check failed (/access, Sys.Audit)", pe.Message)
 	_, err = e.as(tok.Credentials()).Access.Permissions(ctx(t), &pve.PermissionsOptions{AuthID: aid("alice@pve")})

@@ -70,8 +70,7 @@ func TestTokenCreateDuplicate(t *testing.T) {
 	e.mkUser("a@pve", nil)
 	e.mkToken("a@pve!t1", nil)
 	_, err := e.admin.Access.CreateToken(ctx(t), aid("a@pve!t1"), nil)
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, http.StatusBadRequest, pe.Status)
 	assert.Equal(t, map[string]string{"tokenid": "Token already exists."}, pe.Errors)
 	assert.ErrorIs(t, err, pve.ErrBadRequest)
@@ -113,8 +112,7 @@ func TestTokenUpdateSendsOnlySetFields(t *testing.T) {
 	// PVE raises the unknown-key error inside its config lock, which turns
 	// it into a 500 whose text still names the parameter.
 	_, err = e.admin.Access.UpdateToken(ctx(t), id, pve.TokenUpdate{Delete: []string{"expire"}})
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, http.StatusInternalServerError, pe.Status)
 	assert.Contains(t, pe.Message, "delete: unknown option 'expire'")
 }
@@ -151,8 +149,7 @@ func TestTokenIDIsTheNameOnPVE(t *testing.T) {
 	assert.Contains(t, info, "privsep")
 
 	err := e.admin.Get(ctx(t), pve.JoinPath("access", "users", "a@pve", "token", "a@pve!ci"), nil, &info)
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe, "the full id is not a token name")
+	pe := apiError(t, err, "the full id is not a token name")
 	assert.Equal(t, http.StatusBadRequest, pe.Status)
 	assert.Equal(t, "value does not match the regex pattern", pe.Errors["tokenid"])
 
@@ -174,8 +171,7 @@ func TestTokenNameRules(t *testing.T) {
 	e.mkUser("a@pve", nil)
 	for _, name := range []string{"1st", "t", "_x"} {
 		err := e.admin.Post(ctx(t), pve.JoinPath("access", "users", "a@pve", "token", name), nil, nil)
-		var pe *pve.Error
-		require.ErrorAs(t, err, &pe, name)
+		pe := apiError(t, err, name)
 		assert.Equal(t, http.StatusBadRequest, pe.Status, name)
 		assert.Contains(t, pe.Errors, "tokenid", name)
 	}
@@ -196,8 +192,7 @@ func TestTokenExpiryAndUserState(t *testing.T) {
 
 	e.clock.Set(epoch.Add(time.Minute + time.Second))
 	_, err = c.Version(ctx(t))
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, http.StatusUnauthorized, pe.Status)
 	assert.Equal(t, "Authentication failed!", pe.Message)
 	assert.NotEmpty(t, pe.Hint)
@@ -243,8 +238,7 @@ func TestTokenPermissions(t *testing.T) {
 
 	// A token is never "the user": it cannot manage its siblings.
 	_, err = e.as(own.Credentials()).Access.CreateToken(ctx(t), aid("alice@pve!other"), nil)
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, http.StatusForbidden, pe.Status)
 	assert.Equal(t, "Permission check failed", pe.Message)
 
@@ -262,11 +256,11 @@ func TestTokenPermissions(t *testing.T) {
 	// Upstream quirk: for a caller other than root@pam, a missing user
 	// fails the permission check (403) rather than the lookup.
 	_, err = e.admin.Access.ListTokens(ctx(t), uid("ghost@pve"))
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, http.StatusForbidden, pe.Status)
 	// The user exists, the token does not: PVE's 500 "no such token".
 	_, err = e.admin.Access.GetToken(ctx(t), aid("bob@pve!nope"))
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, http.StatusInternalServerError, pe.Status)
 	assert.Equal(t, "no such token 'nope' for user 'bob@pve'", pe.Message)
 	assert.True(t, errors.Is(err, pve.ErrNotFound))

@@ -50,8 +50,7 @@ func TestUserLifecycle(t *testing.T) {
 	require.NoError(t, e.admin.Access.DeleteUser(ctx(t), id))
 	_, err = e.admin.Access.GetUser(ctx(t), id)
 	assert.ErrorIs(t, err, pve.ErrNotFound)
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, "no such user ('alice@pve')", pe.Message)
 	groups, err := e.admin.Access.ListGroups(ctx(t))
 	require.NoError(t, err)
@@ -113,8 +112,7 @@ func TestUserUpdate(t *testing.T) {
 	assert.True(t, got.Expire.IsZero())
 
 	err := e.admin.Access.UpdateUser(ctx(t), id, pve.UserUpdate{Groups: pve.Ptr([]string{"nope"})})
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, "update user failed: no such group 'nope'", pe.Message)
 	got, err = e.admin.Access.GetUser(ctx(t), id)
 	require.NoError(t, err)
@@ -125,7 +123,7 @@ func TestUserUpdate(t *testing.T) {
 	err = e.admin.Put(ctx(t), "/access/users/carol@pve", struct {
 		Append bool `api:"append"`
 	}{true}, nil)
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, "missing property - 'append' requires this property", pe.Errors["groups"])
 }
 
@@ -134,22 +132,21 @@ func TestUserCreateErrors(t *testing.T) {
 	e.mkUser("dave@pve", nil)
 	err := e.admin.Access.CreateUser(ctx(t), uid("dave@pve"), nil)
 	assert.ErrorIs(t, err, pve.ErrExists)
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, http.StatusInternalServerError, pe.Status)
 	assert.Equal(t, "create user failed: user 'dave@pve' already exists", pe.Message)
 
 	err = e.admin.Access.CreateUser(ctx(t), uid("erin@pve"), &pve.UserOptions{Password: auth.NewSecret("short")})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, http.StatusBadRequest, pe.Status)
 	assert.Equal(t, "value must be at least 8 characters long", pe.Errors["password"])
 
 	err = e.admin.Access.CreateUser(ctx(t), uid("erin@pve"), &pve.UserOptions{Email: "not-an-address"})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Contains(t, pe.Errors["email"], "does not look like a valid email address")
 
 	err = e.admin.Access.CreateUser(ctx(t), uid("erin@pve"), &pve.UserOptions{Groups: []string{"ghosts"}})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, "create user failed: no such group 'ghosts'", pe.Message)
 	_, err = e.admin.Access.GetUser(ctx(t), uid("erin@pve"))
 	assert.ErrorIs(t, err, pve.ErrNotFound, "a failed create leaves nothing behind")
@@ -165,19 +162,18 @@ func TestTokenIDInUserField(t *testing.T) {
 	e := newEnv(t, withPasswords()...)
 	root := e.login("root@pam", rootPassword)
 	err := root.Post(ctx(t), "/access/users", url.Values{"userid": {"a@pve!tok"}}, nil)
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, http.StatusBadRequest, pe.Status)
 	assert.Contains(t, pe.Errors["userid"], "value 'a@pve!tok' does not look like a valid user name")
 
 	err = e.admin.Get(ctx(t), pve.JoinPath("access", "users", "a@pve!tok"), nil, nil)
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Contains(t, pe.Message, "does not look like a valid user name")
 	assert.NotEmpty(t, pe.Hint, "the hint names the token-in-user-path mistake")
 
 	// A realm starting with a digit is PBS-only.
 	err = root.Post(ctx(t), "/access/users", url.Values{"userid": {"a@1x"}}, nil)
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, http.StatusBadRequest, pe.Status)
 }
 
@@ -210,13 +206,12 @@ func TestUserListVisibility(t *testing.T) {
 	_, err := lead.Access.GetUser(ctx(t), uid("member@pve"))
 	assert.NoError(t, err, "User.Modify on a group of the user")
 	_, err = lead.Access.GetUser(ctx(t), uid("other@pve"))
-	var pe *pve.Error
-	require.ErrorAs(t, err, &pe)
+	pe := apiError(t, err)
 	assert.Equal(t, http.StatusForbidden, pe.Status)
 
 	// Updating as a group-limited admin needs the groups named.
 	err = lead.Access.UpdateUser(ctx(t), uid("member@pve"), pve.UserUpdate{Comment: pve.Ptr("x")})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, "Permission check failed (/access/groups, User.Modify)", pe.Message)
 	assert.NoError(t, lead.Access.UpdateUser(ctx(t), uid("member@pve"), pve.UserUpdate{
 		Comment: pve.Ptr("x"), Groups: pve.Ptr([]string{"team"}),
@@ -228,12 +223,12 @@ func TestUserListVisibility(t *testing.T) {
 
 	// Creating users needs Realm.AllocateUser on the realm.
 	err = lead.Access.CreateUser(ctx(t), uid("new@pve"), &pve.UserOptions{Groups: []string{"team"}})
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, "Permission check failed (/access/realm/pve, Realm.AllocateUser)", pe.Message)
 	e.grant(pve.ACLChange{Path: "/access/realm/pve", Roles: []string{"PVEUserAdmin"}, Users: []auth.Userid{uid("lead@pve")}})
 	assert.NoError(t, lead.Access.CreateUser(ctx(t), uid("new@pve"), &pve.UserOptions{Groups: []string{"team"}}))
 	err = lead.Access.CreateUser(ctx(t), uid("new2@pve"), nil)
-	require.ErrorAs(t, err, &pe)
+	pe = apiError(t, err)
 	assert.Equal(t, "Permission check failed (/access/groups, User.Modify)", pe.Message,
 		"without groups, creating needs User.Modify on /access/groups")
 }
