@@ -41,16 +41,7 @@ func NewClientFromEnvironment(env *auth.PBSEnvironment, opts ...Option) (*Client
 	if err != nil {
 		return nil, fmt.Errorf("pbs: %w", err)
 	}
-	base := []Option{WithCredentials(creds)}
-	if env.Fingerprint != nil {
-		base = append(base, WithFingerprint(*env.Fingerprint))
-	}
-	c, err := NewClient(env.Repository.BaseURL(), append(base, opts...)...)
-	if err != nil {
-		return nil, err
-	}
-	c.target = Target{Datastore: env.Repository.Datastore}
-	return c, nil
+	return newTargetClient(env.Repository.BaseURL(), creds, env.Fingerprint, Target{Datastore: env.Repository.Datastore}, opts)
 }
 
 // NewClientFromConfig returns a client for a pbs-config.json as hosting
@@ -72,15 +63,21 @@ func NewClientFromConfig(cfg *auth.PBSConfig, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pbs: %w", err)
 	}
+	return newTargetClient(cfg.BaseURL, creds, cfg.Fingerprint, Target{Datastore: cfg.Datastore, Namespace: ns}, opts)
+}
+
+// newTargetClient is NewClient with creds, the pinned fingerprint fp (if
+// any) and then opts, for target.
+func newTargetClient(baseURL string, creds auth.Credentials, fp *auth.Fingerprint, target Target, opts []Option) (*Client, error) {
 	base := []Option{WithCredentials(creds)}
-	if cfg.Fingerprint != nil {
-		base = append(base, WithFingerprint(*cfg.Fingerprint))
+	if fp != nil {
+		base = append(base, WithFingerprint(*fp))
 	}
-	c, err := NewClient(cfg.BaseURL, append(base, opts...)...)
+	c, err := NewClient(baseURL, append(base, opts...)...)
 	if err != nil {
 		return nil, err
 	}
-	c.target = Target{Datastore: cfg.Datastore, Namespace: ns}
+	c.target = target
 	return c, nil
 }
 
