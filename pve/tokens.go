@@ -158,16 +158,7 @@ func (s *AccessService) ListTokens(ctx context.Context, user auth.Userid) ([]Tok
 // PVE: GET /access/users/{userid}/token/{tokenid} (needs: the user itself,
 // or User.Modify on /access/groups or on a group of the user)
 func (s *AccessService) GetToken(ctx context.Context, id auth.Authid) (*Token, error) {
-	path, err := tokenPath(id)
-	if err != nil {
-		return nil, err
-	}
-	var w wireToken
-	if err := s.c.call(ctx, http.MethodGet, path, nil, &w); err != nil {
-		return nil, err
-	}
-	t := w.token(id)
-	return &t, nil
+	return s.tokenSettings(ctx, http.MethodGet, id, nil)
 }
 
 // CreateToken creates token id ("user@realm!name") and returns it with its
@@ -193,12 +184,18 @@ func (s *AccessService) CreateToken(ctx context.Context, id auth.Authid, opts *T
 // PVE: PUT /access/users/{userid}/token/{tokenid} (needs: the user itself,
 // or User.Modify on /access/groups or on a group of the user)
 func (s *AccessService) UpdateToken(ctx context.Context, id auth.Authid, u TokenUpdate) (*Token, error) {
+	return s.tokenSettings(ctx, http.MethodPut, id, u)
+}
+
+// tokenSettings calls method on token id's path with params and decodes
+// the token's settings from the answer (GET and PUT answer the same shape).
+func (s *AccessService) tokenSettings(ctx context.Context, method string, id auth.Authid, params any) (*Token, error) {
 	path, err := tokenPath(id)
 	if err != nil {
 		return nil, err
 	}
 	var w wireToken
-	if err := s.c.call(ctx, http.MethodPut, path, u, &w); err != nil {
+	if err := s.c.call(ctx, method, path, params, &w); err != nil {
 		return nil, err
 	}
 	t := w.token(id)
