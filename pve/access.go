@@ -29,6 +29,15 @@ func tokenPath(id auth.Authid) (string, error) {
 	return httpapi.JoinPath("access", "users", id.User().String(), "token", string(id.TokenName())), nil
 }
 
+// namedPath is /access/{collection}/{id} for the objects named by a plain
+// id (groups, roles); kind names them in the error for an empty id.
+func namedPath(collection, kind, id string) (string, error) {
+	if id == "" {
+		return "", fmt.Errorf("pve: empty %s id: %w", kind, ErrInvalidRequest)
+	}
+	return httpapi.JoinPath("access", collection, id), nil
+}
+
 func checkUser(id auth.Userid) error {
 	if id.IsZero() {
 		return fmt.Errorf("pve: empty user id: %w", ErrInvalidRequest)

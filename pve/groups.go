@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/proxkit/proxkit/auth"
-	"github.com/proxkit/proxkit/internal/httpapi"
 )
 
 // Group is a PVE user group. ACL entries for a group apply to each member
@@ -57,12 +56,7 @@ func decodeGroups(rows []wireGroup) ([]Group, error) {
 	return out, nil
 }
 
-func groupPath(id string) (string, error) {
-	if id == "" {
-		return "", fmt.Errorf("pve: empty group id: %w", ErrInvalidRequest)
-	}
-	return httpapi.JoinPath("access", "groups", id), nil
-}
+func groupPath(id string) (string, error) { return namedPath("groups", "group", id) }
 
 // ListGroups returns the groups where the caller has User.Modify,
 // Sys.Audit or Group.Allocate on /access/groups/{groupid}, sorted by id.

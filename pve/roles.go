@@ -10,7 +10,6 @@ import (
 
 	"github.com/proxkit/proxkit/auth"
 	"github.com/proxkit/proxkit/auth/acl"
-	"github.com/proxkit/proxkit/internal/httpapi"
 )
 
 // Role is a named set of privileges.
@@ -67,12 +66,7 @@ func decodeRole(id string, privs map[string]flag) *Role {
 	return &Role{ID: id, Privs: sortedOrEmpty(names), Special: acl.IsBuiltinRole(auth.PVE, id)}
 }
 
-func rolePath(id string) (string, error) {
-	if id == "" {
-		return "", fmt.Errorf("pve: empty role id: %w", ErrInvalidRequest)
-	}
-	return httpapi.JoinPath("access", "roles", id), nil
-}
+func rolePath(id string) (string, error) { return namedPath("roles", "role", id) }
 
 // ListRoles returns every role, built-in and custom, sorted by id.
 //
