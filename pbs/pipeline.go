@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/proxkit/proxkit/datastore"
 )
@@ -109,6 +110,7 @@ type pipeline struct {
 	uploads sync.WaitGroup
 	pending []*chunkJob // producer side: submitted chunks maybe not hashed yet
 	closing sync.Once
+	sealing atomic.Bool // the last chunk processed was uploaded uncompressed
 
 	errMu  sync.Mutex
 	err    error
@@ -340,18 +342,27 @@ func (p *pipeline) process(enc *chunkEncoder, j *chunkJob) {
 			return
 		}
 	}
-	if p.fixed && j.size == datastore.FixedChunkSize && enc.allZero(data) {
+	sealed := false
+	switch {
+	case p.fixed && j.size == datastore.FixedChunkSize && enc.allZero(data):
 		j.digest = zeroChunkDigest()
-	} else {
+	case p.sealing.Load():
+		// The last chunk went out uncompressed, so this one likely will:
+		// hash it and compute its blob CRC in one pass over the data.
+		j.digest, _ = datastore.SealUncompressedDigest(chunk) // chunks are far below the blob limit
+		sealed = true
+	default:
 		j.digest = sha256.Sum256(data)
 	}
 	st, fresh := p.env.known.claim(j.digest, j.size)
 	j.wait = st
 	if !fresh {
+		p.sealing.Store(false)
 		drop()
 		return
 	}
-	blob, inPlace, err := enc.encodeChunk(chunk, p.env.encoded, p.comp)
+	blob, inPlace, err := enc.encodeChunk(chunk, p.env.encoded, p.comp, sealed)
+	p.sealing.Store(err == nil && inPlace)
 	if err != nil {
 		p.env.known.finish(j.digest, st, err)
 		j.err = err

@@ -38,8 +38,9 @@ func newChunkEncoder() *chunkEncoder {
 // encodeChunk turns chunk, blob header room followed by the plain data,
 // into the chunk's DataBlob: compressed into a buffer from pool when the
 // mode asks for it and zstd makes it smaller, else uncompressed in place,
-// chunk itself (inPlace).
-func (e *chunkEncoder) encodeChunk(chunk []byte, pool *bufferPool, mode Compression) (blob []byte, inPlace bool, err error) {
+// chunk itself (inPlace). sealed says chunk already is the uncompressed
+// blob (datastore.SealUncompressedDigest).
+func (e *chunkEncoder) encodeChunk(chunk []byte, pool *bufferPool, mode Compression, sealed bool) (blob []byte, inPlace bool, err error) {
 	data := chunk[datastore.BlobHeaderSize:]
 	if mode == CompressAlways || (mode == CompressAuto && e.worthCompressing(data)) {
 		blob, err := e.blob.Encode(pool.get(len(data))[:0], data, true)
@@ -51,6 +52,9 @@ func (e *chunkEncoder) encodeChunk(chunk []byte, pool *bufferPool, mode Compress
 			return blob, false, nil
 		}
 		pool.put(blob) // zstd did not help: the encoder copied the data; seal the original instead
+	}
+	if sealed {
+		return chunk, true, nil
 	}
 	if err := datastore.SealUncompressed(chunk); err != nil {
 		return nil, false, err
