@@ -105,7 +105,8 @@ func newStreamCutter(r io.Reader, avg int, pool *bufferPool) (*streamCutter, err
 	c := &streamCutter{r: r, ck: ck, block: block, pool: pool, par: newSegScanner(avg)}
 	carry := block
 	if c.par != nil {
-		carry = max(carry, c.par.width()*segLen)
+		// What follows a cut: the rest of a round and the next one, read ahead.
+		carry = max(carry, 2*c.par.width()*segLen)
 	}
 	c.carry = make([]byte, 0, carry)
 	return c, nil

@@ -33,11 +33,15 @@ const parallelMinAvg = 1 << 20
 // maxScanners bounds the chunkers of one segScanner.
 const maxScanners = 4
 
-// segScanner searches segments for candidate ends with one chunker of its
-// own and one per helper goroutine.
+// segScanner searches segments for candidate ends, one helper goroutine
+// with its own chunker per segment of a round. The cutter does not scan
+// itself: while the helpers search one round, it reads the input of the
+// next, so that reading, scanning and hashing (in the pipeline's workers)
+// are all independent work the scheduler can spread over the cores. A
+// cutter that scanned its own segment between reads made itself the one
+// sequential step of an unchanged backup, which waits for nothing else.
 type segScanner struct {
 	min, max int
-	own      *chunker.Chunker
 	helpers  []*segHelper
 }
 
@@ -48,6 +52,13 @@ type segHelper struct {
 	res chan int
 }
 
+// segRound is a round in progress: the first candidate end of each
+// segment handed out.
+type segRound struct {
+	used   int
+	starts [maxScanners]int
+}
+
 // newSegScanner returns a scanner for average avg, or nil when chunks of
 // that size are scanned sequentially or there is only one core.
 func newSegScanner(avg int) *segScanner {
@@ -55,12 +66,8 @@ func newSegScanner(avg int) *segScanner {
 	if avg < parallelMinAvg || n < 2 {
 		return nil
 	}
-	own, err := chunker.New(avg)
-	if err != nil {
-		return nil
-	}
-	s := &segScanner{min: avg / 4, max: avg * 4, own: own}
-	for range n - 1 {
+	s := &segScanner{min: avg / 4, max: avg * 4}
+	for range n {
 		ck, err := chunker.New(avg)
 		if err != nil {
 			break
@@ -68,6 +75,10 @@ func newSegScanner(avg int) *segScanner {
 		h := &segHelper{ck: ck, req: make(chan []byte), res: make(chan int)}
 		go h.run()
 		s.helpers = append(s.helpers, h)
+	}
+	if len(s.helpers) < 2 {
+		s.stop()
+		return nil
 	}
 	return s
 }
@@ -80,7 +91,7 @@ func (h *segHelper) run() {
 }
 
 // width is the number of segments searched per round.
-func (s *segScanner) width() int { return len(s.helpers) + 1 }
+func (s *segScanner) width() int { return len(s.helpers) }
 
 // stop ends the helpers.
 func (s *segScanner) stop() {
@@ -90,71 +101,75 @@ func (s *segScanner) stop() {
 	s.helpers = nil
 }
 
-// round searches the segments whose candidate ends start at lo, lo+segLen,
-// ... (at most width of them) in the chunk data (data[0] is the chunk's
-// first byte; the input is there up to len(data)). It returns the chunk's
-// length if a segment holds a candidate end, else 0.
-func (s *segScanner) round(data []byte, lo int) int {
-	var starts, ends, found [maxScanners]int
-	used := 0
+// dispatch hands out the segments whose candidate ends start at lo,
+// lo+segLen, ... (at most width of them) in the chunk data (data[0] is
+// the chunk's first byte; the input is there up to len(data)). The bytes
+// handed out must not change until collect returns.
+func (s *segScanner) dispatch(data []byte, lo int) segRound {
+	var r segRound
 	for j := range s.width() {
 		start := lo + j*segLen
 		if start > len(data) || start > s.max {
 			break
 		}
-		starts[j], ends[j] = start, min(start+segLen, len(data), s.max)
-		used++
+		end := min(start+segLen, len(data), s.max)
+		s.helpers[j].req <- data[start-s.min : end]
+		r.starts[j] = start
+		r.used++
 	}
-	for j := 1; j < used; j++ {
-		s.helpers[j-1].req <- data[starts[j]-s.min : ends[j]]
-	}
-	if used > 0 {
-		s.own.Reset()
-		if k := s.own.Scan(data[starts[0]-s.min : ends[0]]); k > 0 {
-			found[0] = starts[0] - s.min + k
+	return r
+}
+
+// collect waits for the round's results and returns the chunk's length if
+// a segment holds a candidate end (the lowest one), else 0.
+func (s *segScanner) collect(r segRound) int {
+	found := 0
+	for j := range r.used {
+		if k := <-s.helpers[j].res; k > 0 && found == 0 {
+			found = r.starts[j] - s.min + k
 		}
 	}
-	for j := 1; j < used; j++ {
-		if k := <-s.helpers[j-1].res; k > 0 {
-			found[j] = starts[j] - s.min + k
-		}
-	}
-	for j := range used {
-		if found[j] > 0 {
-			return found[j]
-		}
-	}
-	return 0
+	return found
 }
 
 // nextParallel is next for a cutter with a segScanner: it reads the chunk
-// round by round, as far as the round's segments reach, and lets the
-// scanner search them.
+// round by round, as far as the round's segments reach, lets the helpers
+// search them and meanwhile reads ahead for the next round.
 func (c *streamCutter) nextParallel(dst []byte) ([]byte, error) {
 	s := c.par
 	start := len(dst)
 	dst = c.room(dst, len(c.carry))
 	dst = append(dst, c.carry...)
 	c.carry = c.carry[:0]
-	for lo := s.min; ; lo += s.width() * segLen {
-		need := min(lo+s.width()*segLen, s.max)
+	step := s.width() * segLen
+	for lo := s.min; ; lo += step {
+		need := min(lo+step, s.max)
 		var err error
 		if dst, err = c.fill(dst, start+need); err != nil {
 			return dst, err
 		}
-		data := dst[start:]
+		have := len(dst) - start
 		switch {
-		case len(data) == 0:
+		case have == 0:
 			return dst, c.err // the input ended with the previous chunk
-		case len(data) < lo:
+		case have < lo:
 			return dst, nil // the final chunk, shorter than the minimum
 		}
-		if n := s.round(data, lo); n > 0 {
-			c.carry = append(c.carry, data[n:]...)
-			return dst[:start+n], nil
+		round := s.dispatch(dst[start:], lo)
+		var ahead error
+		if have >= need && need < s.max {
+			// Only into the buffer as it is: the bytes being scanned stay put.
+			dst, ahead = c.fill(dst, min(start+need+step, start+s.max, cap(dst)))
 		}
+		n := s.collect(round)
+		data := dst[start:]
 		switch {
-		case len(data) < need:
+		case n > 0:
+			c.carry = append(c.carry, data[n:]...)
+			return dst[:start+n], nil // a read error is kept for the next call
+		case ahead != nil:
+			return dst, ahead
+		case have < need:
 			return dst, nil // the final chunk: the input ended before a cut
 		case need == s.max:
 			c.carry = append(c.carry, data[s.max:]...)
