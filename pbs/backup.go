@@ -93,8 +93,9 @@ type BackupSession struct {
 	state   sessionState
 	failure error
 	files   []datastore.ManifestFile
-	names   map[string]bool // archive names used or being uploaded
-	open    map[string]bool // archives whose writer is not closed yet
+	names   map[string]bool                    // archive names used or being uploaded
+	open    map[string]bool                    // archives whose writer is not closed yet
+	prevIdx map[string]*datastore.DynamicIndex // previous dynamic indexes downloaded, by archive name
 }
 
 type sessionState int

@@ -115,7 +115,23 @@ func (s *BackupSession) reusePrevious(ctx context.Context, name string, typ data
 		return nil, nil // the index does not match its manifest: do not trust it
 	}
 	s.registerIndex(prev)
+	if prev.dynamic != nil {
+		s.mu.Lock()
+		if s.prevIdx == nil {
+			s.prevIdx = map[string]*datastore.DynamicIndex{}
+		}
+		s.prevIdx[name] = prev.dynamic
+		s.mu.Unlock()
+	}
 	return prev, nil
+}
+
+// previousDynamic returns the previous snapshot's dynamic index of
+// archive name if this session downloaded it, else nil.
+func (s *BackupSession) previousDynamic(name string) *datastore.DynamicIndex {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.prevIdx[name]
 }
 
 // registerIndex makes the chunks of a downloaded previous index known.

@@ -77,6 +77,7 @@ type chunkJob struct {
 	buf    []byte             // blob header room, then the plain data; from the pool until uploaded or encoded
 	load   func([]byte) error // fills the data in a worker (io.ReaderAt sources)
 	digest datastore.Digest
+	hashed bool // digest is the data's already
 
 	ready chan struct{} // closed when digest and wait are set, or err
 	wait  *chunkState   // the upload the append waits for
@@ -230,8 +231,17 @@ func (p *pipeline) submitData(ctx context.Context, offset uint64, size int, fill
 // submitBuf queues the chunk in buf (from reserve, data from hdr on),
 // which the pipeline owns from now on, also when it fails.
 func (p *pipeline) submitBuf(ctx context.Context, offset uint64, buf []byte, load func([]byte) error) error {
-	size := len(buf) - hdr
-	j := &chunkJob{offset: offset, size: size, buf: buf, load: load, ready: make(chan struct{})}
+	return p.submitJob(ctx, &chunkJob{offset: offset, size: len(buf) - hdr, buf: buf, load: load, ready: make(chan struct{})})
+}
+
+// submitHashed is submitBuf for a chunk whose digest d is known already.
+func (p *pipeline) submitHashed(ctx context.Context, offset uint64, buf []byte, d datastore.Digest) error {
+	return p.submitJob(ctx, &chunkJob{offset: offset, size: len(buf) - hdr, buf: buf, digest: d, hashed: true, ready: make(chan struct{})})
+}
+
+// submitJob queues j, whose buffer the pipeline owns from now on.
+func (p *pipeline) submitJob(ctx context.Context, j *chunkJob) error {
+	buf, size := j.buf, j.size
 	if err := p.enqueue(ctx, j); err != nil {
 		p.unreserve(buf)
 		return err
@@ -344,6 +354,7 @@ func (p *pipeline) process(enc *chunkEncoder, j *chunkJob) {
 	}
 	sealed := false
 	switch {
+	case j.hashed:
 	case p.fixed && j.size == datastore.FixedChunkSize && enc.allZero(data):
 		j.digest = zeroChunkDigest()
 	case p.sealing.Load():

@@ -31,6 +31,9 @@ type UploadResult struct {
 // dynamic_index, POST dynamic_chunk, PUT dynamic_index, POST
 // dynamic_close). Chunks of the previous snapshot's archive of the same
 // name, and chunks already uploaded in this session, are not sent again.
+// Where the stream still holds the previous archive's chunks, they are
+// recognised by their digests along the previous index, without running
+// the chunker over them; the boundaries are the chunker's all the same.
 //
 // Reading, hashing, compressing and uploading overlap; memory stays
 // bounded by BackupOptions.MaxChunksInFlight. An empty r is refused with
@@ -67,8 +70,17 @@ func (s *BackupSession) UploadStream(ctx context.Context, name string, r io.Read
 	// they never grow: a pool of equal buffers, only touched as far as the
 	// chunks reach, and no garbage.
 	capacity := 4*cfg.avgChunkSize + cut.block
+	var guess *streamGuesser
+	if !cfg.noReuse && !s.opts.NoReuse {
+		guess = newStreamGuesser(w, cut, s.previousDynamic(name), cfg.avgChunkSize)
+	}
 	return w.run(ctx, func() error {
 		for {
+			if guess != nil && guess.synced() {
+				if err := guess.run(ctx); err != nil {
+					return err
+				}
+			}
 			switch err := w.appendCut(ctx, capacity, cut.next); {
 			case errors.Is(err, io.EOF):
 				return nil
@@ -94,6 +106,11 @@ type streamCutter struct {
 	carry []byte // read but not scanned yet: the next chunk's first bytes
 	err   error  // what ended the input: io.EOF, or a read error
 	pool  *bufferPool
+
+	// Bytes given back by a streamGuesser, read again before the input,
+	// and the input's end if it had been seen already.
+	replay []byte
+	held   error
 }
 
 func newStreamCutter(r io.Reader, avg int, pool *bufferPool) (*streamCutter, error) {
@@ -132,6 +149,14 @@ func (c *streamCutter) prime() (empty bool, err error) {
 // read reads at least one byte into b unless the input ends (c.err is
 // then io.EOF) or fails (the error is returned and kept).
 func (c *streamCutter) read(b []byte) (int, error) {
+	if len(c.replay) > 0 {
+		n := copy(b, c.replay)
+		c.replay = c.replay[n:]
+		if len(c.replay) == 0 {
+			c.replay, c.err, c.held = nil, c.held, nil
+		}
+		return n, nil
+	}
 	n, err := io.ReadAtLeast(c.r, b, 1)
 	switch {
 	case err == nil:
