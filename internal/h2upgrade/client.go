@@ -35,9 +35,11 @@ type Conn struct {
 	closeErr  error
 }
 
-// newConn starts the HTTP/2 client on an upgraded connection.
-func newConn(tlsConn *tls.Conn, pending []byte, authority string) (*Conn, error) {
+// newConn starts the HTTP/2 client on an upgraded connection whose TLS
+// records go through batch (nil: straight to the socket).
+func newConn(tlsConn *tls.Conn, pending []byte, authority string, batch *batchConn) (*Conn, error) {
 	nc, uc := wrapConn(tlsConn, pending)
+	uc.batch = batch
 	// Window sizes are only reachable through net/http's HTTP2Config, which
 	// x/net/http2 reads from the HTTP/1 transport it was configured from.
 	// That transport is never used to dial.

@@ -13,7 +13,8 @@ import (
 // marks the connection as ended, which is how Conn notices a lost session.
 type upgradedConn struct {
 	net.Conn
-	pending []byte // read by the single HTTP/2 frame reader only
+	pending []byte     // read by the single HTTP/2 frame reader only
+	batch   *batchConn // a client's, under its TLS layer; nil on the server side
 
 	endOnce sync.Once
 	ended   chan struct{}
@@ -61,8 +62,18 @@ func (c *upgradedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Write writes p; on a client, the TLS records of p reach the socket in
+// few writes (batchConn).
 func (c *upgradedConn) Write(p []byte) (int, error) {
+	if c.batch != nil {
+		c.batch.begin()
+	}
 	n, err := c.Conn.Write(p)
+	if c.batch != nil {
+		if ferr := c.batch.end(); ferr != nil && err == nil {
+			n, err = 0, ferr
+		}
+	}
 	if err != nil {
 		c.end(err)
 	}

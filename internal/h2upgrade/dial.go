@@ -92,12 +92,13 @@ func Dial(ctx context.Context, cfg DialConfig) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	tlsConn, pending, err := cfg.upgrade(ctx, raw, host)
+	batch := &batchConn{Conn: raw}
+	tlsConn, pending, err := cfg.upgrade(ctx, batch, host)
 	if err != nil {
 		raw.Close()
 		return nil, err
 	}
-	c, err := newConn(tlsConn, pending, addr)
+	c, err := newConn(tlsConn, pending, addr, batch)
 	if err != nil {
 		tlsConn.Close()
 		return nil, err
