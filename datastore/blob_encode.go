@@ -36,16 +36,11 @@ func (e *BlobEncoder) Encode(dst, data []byte, compress bool) ([]byte, error) {
 	}
 	dst = dst[:0]
 	if compress && len(data) > 0 {
-		zenc, err := e.blobZstd()
-		if err != nil {
-			return dst, err
+		blob, ok, err := e.blobCompress(dst, data)
+		if err != nil || ok {
+			return blob, err
 		}
-		dst = append(dst, blobZeroHeader...)
-		dst = zenc.EncodeAll(data, dst)
-		if len(dst)-blobHeaderSize < len(data) {
-			return blobSeal(dst, BlobCompressed), nil
-		}
-		dst = dst[:0]
+		dst = blob[:0]
 	}
 	dst = append(dst, blobZeroHeader...)
 	dst, crc := blobAppendCRC(dst, data)
@@ -53,6 +48,43 @@ func (e *BlobEncoder) Encode(dst, data []byte, compress bool) ([]byte, error) {
 	copy(dst, magic[:])
 	binary.LittleEndian.PutUint32(dst[8:12], crc)
 	return dst, nil
+}
+
+// EncodeInPlace is Encode for data the caller has placed behind
+// BlobHeaderSize bytes of room in buf (the data is buf[BlobHeaderSize:]),
+// as writers that read chunks straight into their upload buffers do: a
+// compressed blob is appended to dst[:0], as Encode writes it; otherwise
+// (compress unset, or zstd not strictly shorter) buf itself becomes the
+// uncompressed blob, as SealUncompressed makes it, and the data is not
+// copied. inPlace says which of the two blob is. dst must not overlap
+// buf.
+func (e *BlobEncoder) EncodeInPlace(dst, buf []byte, compress bool) (blob []byte, inPlace bool, err error) {
+	if err := blobSealCheck(buf); err != nil {
+		return dst[:0], false, err
+	}
+	if data := buf[blobHeaderSize:]; compress && len(data) > 0 {
+		blob, ok, err := e.blobCompress(dst[:0], data)
+		if err != nil || ok {
+			return blob, false, err
+		}
+	}
+	return blobSeal(buf, BlobUncompressed), true, nil
+}
+
+// blobCompress appends the compressed blob of data to dst and reports
+// whether it is strictly shorter than data; if not, the bytes appended are
+// garbage and the caller falls back to an uncompressed blob.
+func (e *BlobEncoder) blobCompress(dst, data []byte) ([]byte, bool, error) {
+	zenc, err := e.blobZstd()
+	if err != nil {
+		return dst, false, err
+	}
+	dst = append(dst, blobZeroHeader...)
+	dst = zenc.EncodeAll(data, dst)
+	if len(dst)-blobHeaderSize < len(data) {
+		return blobSeal(dst, BlobCompressed), true, nil
+	}
+	return dst, false, nil
 }
 
 // blobZeroHeader reserves the header room before the payload is known.

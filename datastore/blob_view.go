@@ -83,6 +83,27 @@ func (d *BlobDecoder) DecodeChunkView(dst, blob []byte, want Digest, wantSize in
 	return payload, nil
 }
 
+// DecodeView decodes a blob like Decode, with the same checks and errors,
+// but without copying an uncompressed blob: its data is returned as the
+// view blob[BlobHeaderSize:] once its CRC is checked, valid as long as
+// blob is. A compressed blob is decoded into dst[:0] as Decode does.
+func (d *BlobDecoder) DecodeView(dst, blob []byte) ([]byte, error) {
+	h, err := ParseBlobHeader(blob)
+	if err != nil {
+		return dst[:0], err
+	}
+	if h.Kind != BlobUncompressed {
+		return d.Decode(dst, blob)
+	}
+	if err := blobCheckCRC(h, blob); err != nil {
+		return dst[:0], err
+	}
+	if payload := blob[h.HeaderSize:]; len(payload) <= MaxBlobSize {
+		return payload, nil
+	}
+	return dst[:0], blobTooLarge(len(blob)-h.HeaderSize, MaxBlobSize)
+}
+
 // blobViewSize returns the error DecodeChunk gives for an uncompressed
 // payload of n bytes when wantSize (or, without one, MaxBlobSize) rules
 // it out, else nil.

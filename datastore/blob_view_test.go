@@ -128,3 +128,86 @@ func FuzzDecodeChunkView(f *testing.F) {
 		}
 	})
 }
+
+func TestEncodeInPlaceAsEncode(t *testing.T) {
+	enc := NewBlobEncoder()
+	for _, tc := range []struct {
+		name     string
+		data     []byte
+		compress bool
+		inPlace  bool
+	}{
+		{"incompressible", formatTestPRNG(8, 200000), true, true},
+		{"compressible", blobTestText(200000), true, false},
+		{"not asked to compress", blobTestText(200000), false, true},
+		{"empty", nil, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, err := enc.Encode(nil, tc.data, tc.compress)
+			require.NoError(t, err)
+			buf := append(make([]byte, BlobHeaderSize), tc.data...)
+			blob, inPlace, err := enc.EncodeInPlace(make([]byte, 0, 10), buf, tc.compress)
+			require.NoError(t, err)
+			assert.Equal(t, tc.inPlace, inPlace)
+			assert.Equal(t, want, blob)
+			if inPlace {
+				assert.Same(t, &buf[0], &blob[0], "the data is not copied")
+			}
+		})
+	}
+	_, _, err := enc.EncodeInPlace(nil, make([]byte, BlobHeaderSize-1), true)
+	assert.ErrorIs(t, err, ErrTruncated)
+}
+
+func TestDecodeViewAsDecode(t *testing.T) {
+	dec := NewBlobDecoder()
+	plain := blobTestRaw(BlobUncompressed, formatTestPRNG(9, 70000))
+	out, err := dec.DecodeView(nil, plain)
+	require.NoError(t, err)
+	assert.Same(t, &plain[BlobHeaderSize], &out[0], "the data is not copied")
+	assert.Equal(t, plain[BlobHeaderSize:], out)
+
+	packed, err := EncodeBlob(blobTestText(70000), true)
+	require.NoError(t, err)
+	out, err = dec.DecodeView(nil, packed)
+	require.NoError(t, err)
+	assert.Equal(t, blobTestText(70000), out)
+
+	bad := bytes.Clone(plain)
+	bad[20] ^= 1
+	_, wantErr := dec.Decode(nil, bad)
+	_, err = dec.DecodeView(nil, bad)
+	assert.ErrorIs(t, err, ErrChecksum)
+	assert.Equal(t, wantErr, err)
+	_, err = dec.DecodeView(nil, []byte("no blob"))
+	assert.ErrorIs(t, err, ErrTruncated)
+}
+
+// FuzzDecodeView: whatever the blob, DecodeView never panics and agrees
+// with Decode, data and error alike.
+func FuzzDecodeView(f *testing.F) {
+	f.Add(blobTestRaw(BlobUncompressed, []byte("hello")), true)
+	f.Add([]byte("short"), false)
+	f.Add(append(blobMagicEncrypted[:], make([]byte, 50)...), true)
+	if blob, err := EncodeBlob(blobTestText(3000), true); err == nil {
+		f.Add(blob, false)
+	}
+	view, copying := NewBlobDecoder(), NewBlobDecoder()
+	f.Fuzz(func(t *testing.T, blob []byte, fixCRC bool) {
+		if fixCRC && len(blob) >= 12 {
+			_ = FixBlobCRC(blob)
+		}
+		wantOut, wantErr := copying.Decode(nil, blob)
+		out, err := view.DecodeView(nil, blob)
+		if wantErr != nil {
+			formatTestTyped(t, err)
+			if err.Error() != wantErr.Error() {
+				t.Fatalf("DecodeView: %v, Decode: %v", err, wantErr)
+			}
+			return
+		}
+		if err != nil || !bytes.Equal(out, wantOut) {
+			t.Fatalf("DecodeView: %v, data equal: %v", err, bytes.Equal(out, wantOut))
+		}
+	})
+}
