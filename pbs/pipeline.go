@@ -111,7 +111,7 @@ type pipeline struct {
 	uploads sync.WaitGroup
 	pending []*chunkJob // producer side: submitted chunks maybe not hashed yet
 	closing sync.Once
-	sealing atomic.Bool // the last chunk processed was uploaded uncompressed
+	sealing atomic.Bool // the last chunk processed went out uncompressed without trying zstd
 
 	errMu  sync.Mutex
 	err    error
@@ -372,8 +372,8 @@ func (p *pipeline) process(enc *chunkEncoder, j *chunkJob) {
 		drop()
 		return
 	}
-	blob, inPlace, err := enc.encodeChunk(chunk, p.env.encoded, p.comp, sealed)
-	p.sealing.Store(err == nil && inPlace)
+	blob, inPlace, tried, err := enc.encodeChunk(chunk, p.env.encoded, p.comp, sealed)
+	p.sealing.Store(err == nil && inPlace && !tried)
 	if err != nil {
 		p.env.known.finish(j.digest, st, err)
 		j.err = err
