@@ -183,7 +183,8 @@ func BenchmarkProtocolBackupCompressible(b *testing.B) {
 }
 
 // BenchmarkProtocolBackupUnchanged: a second backup of the same 1 GiB,
-// every chunk known from the previous snapshot.
+// every chunk known from the previous snapshot (and recognised along its
+// index: hashed, not scanned; see upload_stream_known.go).
 func BenchmarkProtocolBackupUnchanged(b *testing.B) {
 	data := randomData(1, benchGiB)
 	e, done := benchEnv(b)
