@@ -149,33 +149,24 @@ func (c *Chunker) Scan(p []byte) int {
 // earlier, up to and including the first boundary. It returns the hash, the
 // number of steps taken and whether the last of them ends a chunk.
 //
-// The plain recurrence g' = rotl(g) ^ T[out] ^ T[in] is one long chain of
-// dependent instructions. Unrolled over four bytes, the terms that do not
-// involve g are combined first (e1..e4), so each step of the chain is only
-// g4 = rotl(g, 4) ^ e4 and the processor overlaps the rest.
+// For the averages the client offers it runs rollFiltered; rollSteps is the
+// byte-at-a-time loop behind it and for tiny test averages.
 func roll(g, hi uint32, p []byte) (uint32, int, bool) {
+	i := 0
+	if hi&cutFilter == cutFilter {
+		var cut bool
+		if g, i, cut = rollFiltered(g, hi, p); cut {
+			return g, i, true
+		}
+	}
+	g, k, cut := rollSteps(g, hi, p[i:])
+	return g, i + k, cut
+}
+
+// rollSteps is roll one byte at a time.
+func rollSteps(g, hi uint32, p []byte) (uint32, int, bool) {
 	t := &buzhashTable
 	i := 0
-	for ; i+windowSize+4 <= len(p); i += 4 {
-		w := p[i : i+windowSize+4 : i+windowSize+4]
-		e1 := t[w[0]] ^ t[w[windowSize]]
-		e2 := bits.RotateLeft32(e1, 1) ^ (t[w[1]] ^ t[w[windowSize+1]])
-		e3 := bits.RotateLeft32(e2, 1) ^ (t[w[2]] ^ t[w[windowSize+2]])
-		e4 := bits.RotateLeft32(e3, 1) ^ (t[w[3]] ^ t[w[windowSize+3]])
-		g1 := bits.RotateLeft32(g, 1) ^ e1
-		g2 := bits.RotateLeft32(g, 2) ^ e2
-		g3 := bits.RotateLeft32(g, 3) ^ e3
-		g4 := bits.RotateLeft32(g, 4) ^ e4
-		if g1&hi == 0 || g2&hi == 0 || g3&hi == 0 || g4&hi == 0 {
-			// Rare: a boundary unless the two lowest bits say otherwise.
-			for j, gj := range [4]uint32{g1, g2, g3, g4} {
-				if gj&hi == 0 && gj&3 != 3 {
-					return gj, i + j + 1, true
-				}
-			}
-		}
-		g = g4
-	}
 	for ; i+windowSize < len(p); i++ {
 		g = bits.RotateLeft32(g, 1) ^ (t[p[i]] ^ t[p[i+windowSize]])
 		if g&hi == 0 && g&3 != 3 {
@@ -184,3 +175,144 @@ func roll(g, hi uint32, p []byte) (uint32, int, bool) {
 	}
 	return g, i, false
 }
+
+// cutFilter is hi for the smallest average the client offers (64 KiB):
+// bits 2..16. Every cut of an average of at least 64 KiB has these bits
+// clear in g, so testing them alone lets through every boundary and, on
+// random data, one position in 2^15 that is not.
+const cutFilter = 0x1fffc
+
+// rollBlock is the number of steps rollFiltered takes per round: a full
+// turn of the 32-bit rotation.
+const rollBlock = 32
+
+// rollFiltered is roll for hi ⊇ cutFilter, 32 bytes per round, stopping at
+// the end of a round or at the first boundary.
+//
+// The recurrence g' = rotl(g, 1) ^ x, x = T[out] ^ T[in], costs a rotation
+// of g per byte and makes one long chain of dependent instructions. Within a
+// round, it keeps f = rotr(g, j) after step j instead: then
+// f' = f ^ rotr(x, j+1), the rotation by a constant applies to x, off the
+// chain, and after 32 steps f equals g again. The cut test on g, g&hi == 0,
+// is on f a test against rotr(hi, j). hi is not a constant, so
+// rollFiltered tests f against rotr(cutFilter, j) instead, a constant
+// (written out in hex), and when that passes, which is rare, replays the
+// round one byte at a time with the exact test.
+func rollFiltered(g, hi uint32, p []byte) (uint32, int, bool) {
+	t := &buzhashTable
+	i := 0
+	for ; i+windowSize+rollBlock <= len(p); i += rollBlock {
+		w := p[i : i+windowSize+rollBlock : i+windowSize+rollBlock]
+		o, n := w[:rollBlock:rollBlock], w[windowSize:windowSize+rollBlock:windowSize+rollBlock]
+		f := g
+		if f ^= ror(t[o[0]]^t[n[0]], 1); f&0x0000fffe == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[1]]^t[n[1]], 2); f&0x00007fff == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[2]]^t[n[2]], 3); f&0x80003fff == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[3]]^t[n[3]], 4); f&0xc0001fff == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[4]]^t[n[4]], 5); f&0xe0000fff == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[5]]^t[n[5]], 6); f&0xf00007ff == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[6]]^t[n[6]], 7); f&0xf80003ff == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[7]]^t[n[7]], 8); f&0xfc0001ff == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[8]]^t[n[8]], 9); f&0xfe0000ff == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[9]]^t[n[9]], 10); f&0xff00007f == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[10]]^t[n[10]], 11); f&0xff80003f == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[11]]^t[n[11]], 12); f&0xffc0001f == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[12]]^t[n[12]], 13); f&0xffe0000f == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[13]]^t[n[13]], 14); f&0xfff00007 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[14]]^t[n[14]], 15); f&0xfff80003 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[15]]^t[n[15]], 16); f&0xfffc0001 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[16]]^t[n[16]], 17); f&0xfffe0000 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[17]]^t[n[17]], 18); f&0x7fff0000 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[18]]^t[n[18]], 19); f&0x3fff8000 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[19]]^t[n[19]], 20); f&0x1fffc000 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[20]]^t[n[20]], 21); f&0x0fffe000 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[21]]^t[n[21]], 22); f&0x07fff000 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[22]]^t[n[22]], 23); f&0x03fff800 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[23]]^t[n[23]], 24); f&0x01fffc00 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[24]]^t[n[24]], 25); f&0x00fffe00 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[25]]^t[n[25]], 26); f&0x007fff00 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[26]]^t[n[26]], 27); f&0x003fff80 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[27]]^t[n[27]], 28); f&0x001fffc0 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[28]]^t[n[28]], 29); f&0x000fffe0 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[29]]^t[n[29]], 30); f&0x0007fff0 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[30]]^t[n[30]], 31); f&0x0003fff8 == 0 {
+			goto exact
+		}
+		if f ^= ror(t[o[31]]^t[n[31]], 32); f&0x0001fffc == 0 {
+			goto exact
+		}
+		g = f
+		continue
+	exact:
+		// f stopped part way: the replay's hash is the round's.
+		gj, k, cut := rollSteps(g, hi, w)
+		if cut {
+			return gj, i + k, true
+		}
+		g = gj
+	}
+	return g, i, false
+}
+
+// ror rotates x right by k bits; with a constant k it is one instruction.
+func ror(x uint32, k int) uint32 { return bits.RotateLeft32(x, -k) }

@@ -68,12 +68,15 @@
 // need the saved window, because their leaving bytes came in an earlier
 // buffer. It keeps the complement g = ^h, which obeys the same recurrence,
 // so the cut test becomes g&hi == 0 (hi = mask without its two lowest bits)
-// followed, rarely, by a look at the low bits. And it advances four bytes
-// at a time: the terms without g are combined first, so the chain of
-// dependent instructions from one step to the next is a single rotation and
-// XOR per four bytes instead of per byte. The result is tested boundary for
-// boundary against a literal transcription of the spec and against vectors
-// made by the Rust implementation.
+// followed, rarely, by a look at the low bits. And it advances 32 bytes per
+// round, one full turn of the rotation, keeping rotr(g, j) after step j
+// instead of g: the rotation then applies to the incoming terms, by a
+// constant, and the dependent chain from one byte to the next is one XOR.
+// Each position is first tested against the bits every offered average
+// needs (those of 64 KiB), a constant; only when those pass, once in 2^15
+// positions on random data, is the round replayed with the exact test. The
+// result is tested boundary for boundary against a literal transcription of
+// the spec and against vectors made by the Rust implementation.
 //
 // # Buffers
 //
