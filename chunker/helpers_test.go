@@ -18,7 +18,10 @@ func sharedDir(t testing.TB) string {
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 			shared := filepath.Join(dir, "..", "shared")
-			require.DirExists(t, shared, "the shared specification must sit beside the module root")
+			// Stat, not Lstat (as require.DirExists does): ../shared may be a symlink.
+			fi, err := os.Stat(shared)
+			require.NoError(t, err, "the shared specification must sit beside the module root")
+			require.True(t, fi.IsDir(), "%s is not a directory", shared)
 			return shared
 		}
 		parent := filepath.Dir(dir)

@@ -13,35 +13,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// storeSharedDir finds ../shared next to the repository root (the
-// directory holding go.mod), walking up from the package directory.
+// storeSharedDir is ../shared beside the module root.
 func storeSharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			shared := filepath.Join(filepath.Dir(dir), "shared")
-			if _, err := os.Stat(shared); err != nil {
-				t.Skipf("shared directory %s not found", shared)
-			}
-			return shared
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root not found")
-		}
-		dir = parent
-	}
+	return formatTestShared(t)
 }
 
 // storeRealFixture returns the path of the read-only real PBS datastore.
 func storeRealFixture(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(storeSharedDir(t), "artifacts", "real-datastore")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("real datastore fixture missing: %v", err)
-	}
+	_, err := os.Stat(dir)
+	require.NoError(t, err, "the real datastore fixture is part of ../shared")
 	return dir
 }
 

@@ -49,14 +49,13 @@ func xorshiftData(seed uint64, n int) []byte {
 	return out[:n]
 }
 
-// fixtureDir returns the real datastore fixture, or skips.
+// fixtureDir returns the real datastore fixture.
 func fixtureDir(t *testing.T) string {
 	t.Helper()
 	dir, err := filepath.Abs(filepath.Join("..", "..", "shared", "artifacts", "real-datastore"))
 	require.NoError(t, err)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("real datastore fixture missing: %v", err)
-	}
+	_, err = os.Stat(dir)
+	require.NoError(t, err, "the real datastore fixture must sit in ../shared beside the module root")
 	return dir
 }
 
