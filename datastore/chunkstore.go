@@ -71,6 +71,19 @@ func (s *Store) chunkStripe(d Digest) *sync.Mutex {
 // the old state or the complete chunk under its name, never a partial
 // one (at worst a stale <digest>.tmp_* file that CleanupStale removes).
 func (s *Store) InsertChunk(d Digest, blob []byte) (InsertResult, error) {
+	return s.insertChunk(d, blob, true)
+}
+
+// InsertCheckedChunk is InsertChunk for a blob whose CRC the caller has
+// just checked or set, for example in the same pass as its digest
+// (DecodeChunkView) or with FixBlobCRC, as a server does before storing an
+// upload: the blob is not read again before it is written. A blob with a
+// wrong CRC passed here is stored as it is, and Verify reports it later.
+func (s *Store) InsertCheckedChunk(d Digest, blob []byte) (InsertResult, error) {
+	return s.insertChunk(d, blob, false)
+}
+
+func (s *Store) insertChunk(d Digest, blob []byte, checkCRC bool) (InsertResult, error) {
 	h, err := ParseBlobHeader(blob)
 	if err != nil {
 		return InsertResult{}, &ChunkError{Op: "insert", Digest: d, Err: err}
@@ -95,8 +108,10 @@ func (s *Store) InsertChunk(d Digest, blob []byte) (InsertResult, error) {
 
 	// The CRC only matters for a blob that gets stored: a duplicate is
 	// answered without reading the new blob (4 MiB of CRC per call).
-	if err := CheckBlobCRC(blob); err != nil {
-		return InsertResult{}, &ChunkError{Op: "insert", Digest: d, Err: err}
+	if checkCRC {
+		if err := CheckBlobCRC(blob); err != nil {
+			return InsertResult{}, &ChunkError{Op: "insert", Digest: d, Err: err}
+		}
 	}
 	if err := s.writeFileAtomic(path, blob, true); err != nil {
 		return InsertResult{}, &ChunkError{Op: "insert", Digest: d, Err: err}

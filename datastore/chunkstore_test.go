@@ -178,6 +178,30 @@ func TestInsertChunkRejectsBadBlobs(t *testing.T) {
 	assert.False(t, ok)
 }
 
+// TestInsertCheckedChunk: the same rules as InsertChunk, without the CRC
+// pass; a blob passed with a wrong CRC is stored and Verify-style reads
+// (GetChunk) report it.
+func TestInsertCheckedChunk(t *testing.T) {
+	s := storeNewTest(t)
+	_, err := s.InsertCheckedChunk(Digest{1}, []byte("not a blob at all"))
+	assert.ErrorIs(t, err, ErrBadMagic, "the header is still parsed")
+
+	good := chunkTestBlob(BlobUncompressed, 10, 1)
+	res, err := s.InsertCheckedChunk(Digest{2}, good)
+	require.NoError(t, err)
+	assert.Equal(t, InsertResult{Size: int64(len(good))}, res)
+	res, err = s.InsertCheckedChunk(Digest{2}, good)
+	require.NoError(t, err)
+	assert.True(t, res.Duplicate)
+
+	bad := chunkTestBlob(BlobUncompressed, 10, 1)
+	bad[len(bad)-1] ^= 1
+	_, err = s.InsertCheckedChunk(Digest{3}, bad)
+	require.NoError(t, err)
+	_, err = s.GetChunk(NewBlobDecoder(), nil, Digest{3}, false)
+	assert.ErrorIs(t, err, ErrChecksum)
+}
+
 func TestReadAndGetChunk(t *testing.T) {
 	s := storeNewTest(t)
 	data := bytes.Repeat([]byte("chunk data "), 1000)

@@ -140,7 +140,7 @@ func (s *backupSession) uploadChunk(ctx context.Context, fixed bool, c chunkUplo
 	if err != nil {
 		return datastore.Digest{}, err
 	}
-	res, err := s.store.InsertChunk(c.digest, blob)
+	res, err := s.store.InsertCheckedChunk(c.digest, blob) // verify left its CRC right
 	if err != nil {
 		return datastore.Digest{}, err
 	}
