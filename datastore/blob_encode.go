@@ -28,13 +28,14 @@ func NewBlobEncoder() *BlobEncoder {
 // compress set it tries zstd (level 1, like upstream) and keeps the result
 // only when it is strictly shorter than data; otherwise, and without
 // compress, the blob is uncompressed. Data longer than MaxBlobSize is
-// ErrTooLarge. dst must not overlap data.
+// ErrTooLarge. A dst that overlaps data is not written to: a new one is
+// allocated.
 func (e *BlobEncoder) Encode(dst, data []byte, compress bool) ([]byte, error) {
 	if len(data) > MaxBlobSize {
 		return dst[:0], formatErr("blob", -1, ErrTooLarge,
 			strconv.Itoa(len(data))+" bytes of data, the limit is "+strconv.Itoa(MaxBlobSize))
 	}
-	dst = dst[:0]
+	dst = blobOwnDst(dst, data)[:0]
 	if compress && len(data) > 0 {
 		blob, ok, err := e.blobCompress(dst, data)
 		if err != nil || ok {
@@ -56,9 +57,11 @@ func (e *BlobEncoder) Encode(dst, data []byte, compress bool) ([]byte, error) {
 // compressed blob is appended to dst[:0], as Encode writes it; otherwise
 // (compress unset, or zstd not strictly shorter) buf itself becomes the
 // uncompressed blob, as SealUncompressed makes it, and the data is not
-// copied. inPlace says which of the two blob is. dst must not overlap
-// buf.
+// copied. inPlace says which of the two blob is. A dst that overlaps buf
+// (such as a blob returned in place before) is not written to: a new one
+// is allocated.
 func (e *BlobEncoder) EncodeInPlace(dst, buf []byte, compress bool) (blob []byte, inPlace bool, err error) {
+	dst = blobOwnDst(dst, buf)
 	if err := blobSealCheck(buf); err != nil {
 		return dst[:0], false, err
 	}

@@ -159,6 +159,42 @@ func TestEncodeInPlaceAsEncode(t *testing.T) {
 	assert.ErrorIs(t, err, ErrTruncated)
 }
 
+// TestEncodeIntoOverlappingDst: passing back a blob that aliases the input
+// (the in-place result, or the data itself) as dst must not corrupt the
+// input or the blob.
+func TestEncodeIntoOverlappingDst(t *testing.T) {
+	enc := NewBlobEncoder()
+	for name, data := range map[string][]byte{
+		"incompressible": formatTestPRNG(10, 300000),
+		"compressible":   blobTestText(300000),
+	} {
+		t.Run(name, func(t *testing.T) {
+			want, err := enc.Encode(nil, data, true)
+			require.NoError(t, err)
+
+			buf := append(make([]byte, BlobHeaderSize), data...)
+			var dst []byte
+			for round := range 3 {
+				blob, _, err := enc.EncodeInPlace(dst, buf, true)
+				require.NoError(t, err)
+				assert.Equal(t, want, blob, "round %d", round)
+				assert.Equal(t, data, buf[BlobHeaderSize:], "round %d: input intact", round)
+				dst = blob // in place, this is buf itself
+			}
+
+			in := bytes.Clone(data)
+			blob, err := enc.Encode(in[:0], in, true)
+			require.NoError(t, err)
+			assert.Equal(t, want, blob)
+			assert.Equal(t, data, in, "input intact")
+		})
+	}
+	assert.False(t, blobOverlaps(make([]byte, 0, 8), make([]byte, 8)))
+	whole := make([]byte, 16)
+	assert.True(t, blobOverlaps(whole[:0], whole[8:]), "capacity counts")
+	assert.False(t, blobOverlaps(whole[:4:8], whole[8:]))
+}
+
 func TestDecodeViewAsDecode(t *testing.T) {
 	dec := NewBlobDecoder()
 	plain := blobTestRaw(BlobUncompressed, formatTestPRNG(9, 70000))
