@@ -158,7 +158,8 @@ func BenchmarkBlobFraming(b *testing.B) {
 			b.Fatal(err)
 		}
 		var zout, bout, plain []byte
-		placed := append(make([]byte, BlobHeaderSize), in.data...) // data behind header room, as upload buffers hold it
+		placed := NewBlobBuffer(len(in.data)) // data behind header room, as upload buffers hold it
+		copy(placed[BlobHeaderSize:], in.data)
 		ops := map[string][2]func() error{
 			"encode-in-place": {
 				func() error { zout = zenc.EncodeAll(in.data, zout[:0]); return nil },

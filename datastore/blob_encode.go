@@ -52,7 +52,9 @@ func (e *BlobEncoder) Encode(dst, data []byte, compress bool) ([]byte, error) {
 }
 
 // EncodeInPlace is Encode for data the caller has placed behind
-// BlobHeaderSize bytes of room in buf (the data is buf[BlobHeaderSize:]),
+// BlobHeaderSize bytes of room in buf (the data is buf[BlobHeaderSize:];
+// NewBlobBuffer makes such a buffer with the data where zstd reads it
+// fastest),
 // as writers that read chunks straight into their upload buffers do: a
 // compressed blob is appended to dst[:0], as Encode writes it; otherwise
 // (compress unset, or zstd not strictly shorter) buf itself becomes the

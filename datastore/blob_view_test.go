@@ -3,6 +3,7 @@ package datastore
 import (
 	"bytes"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -193,6 +194,24 @@ func TestEncodeIntoOverlappingDst(t *testing.T) {
 	whole := make([]byte, 16)
 	assert.True(t, blobOverlaps(whole[:0], whole[8:]), "capacity counts")
 	assert.False(t, blobOverlaps(whole[:4:8], whole[8:]))
+}
+
+func TestNewBlobBuffer(t *testing.T) {
+	for _, size := range []int{0, 1, 100, 4 << 20} {
+		buf := NewBlobBuffer(size)
+		require.Len(t, buf, BlobHeaderSize+size)
+		if size > 0 {
+			addr := uintptr(unsafe.Pointer(&buf[BlobHeaderSize]))
+			assert.Zero(t, addr%16, "size %d: data on a 16-byte boundary", size)
+		}
+		copy(buf[BlobHeaderSize:], blobTestText(size))
+		blob, inPlace, err := NewBlobEncoder().EncodeInPlace(nil, buf, false)
+		require.NoError(t, err)
+		assert.True(t, inPlace)
+		want, err := EncodeBlob(blobTestText(size), false)
+		require.NoError(t, err)
+		assert.Equal(t, want, blob)
+	}
 }
 
 func TestDecodeViewAsDecode(t *testing.T) {
