@@ -33,6 +33,7 @@ type SizeError struct {
 	Want string // the accepted values
 }
 
+// Error says which size was refused and which are accepted.
 func (e *SizeError) Error() string {
 	return fmt.Sprintf("chunker: invalid %s %d: must be %s", e.Kind, e.Size, e.Want)
 }
