@@ -42,7 +42,7 @@ func (e *ParseError) Error() string {
 	if e.Input == "" {
 		return fmt.Sprintf("invalid %s: %s", e.Kind, e.Reason)
 	}
-	return fmt.Sprintf("invalid %s %q: %s", e.Kind, e.Input, e.Reason)
+	return fmt.Sprintf("invalid %s %s: %s", e.Kind, quoteRedacted(e.Input), e.Reason)
 }
 
 // Unwrap returns the sentinel.

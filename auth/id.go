@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -22,7 +23,7 @@ type IDError struct {
 
 // Error implements error.
 func (e *IDError) Error() string {
-	return fmt.Sprintf("invalid %s %q: %s", e.Kind, e.Input, e.Reason)
+	return fmt.Sprintf("invalid %s %s: %s", e.Kind, quoteRedacted(e.Input), e.Reason)
 }
 
 // Is makes errors.Is(err, ErrInvalidID) true.
@@ -33,20 +34,30 @@ func (e *IDError) Is(target error) bool { return target == ErrInvalidID }
 // token secret (a UUID) and long strings without '@' (a secret passed
 // where the id belongs), and marks the cuts.
 func redactID(s string) string {
+	cut := false
 	if i := strings.IndexAny(s, "=: \t\r\n"); i >= 0 {
-		s = s[:i] + redactedMark
+		s, cut = s[:i], true
 	}
 	s = redactUUIDs(s)
-	if len(s) > 24 && strings.IndexByte(s, '@') < 0 && !strings.HasSuffix(s, redactedMark) {
+	if len(s) > 24 && strings.IndexByte(s, '@') < 0 {
 		return redactedMark
 	}
 	if len(s) > 128 {
 		s = strings.ToValidUTF8(s[:128], "") + "…"
 	}
+	if cut {
+		s += redactedMark
+	}
 	return s
 }
 
 const redactedMark = "[…redacted]"
+
+// quoteRedacted quotes an already redacted input for an error message.
+// Quoting can make a UUID out of what was not one (the escape \x00 ends
+// in a hex digit, next to 35 characters of a secret), so the quoted form
+// is redacted again.
+func quoteRedacted(s string) string { return redactUUIDs(strconv.Quote(s)) }
 
 // redactUUIDs replaces every UUID-shaped run (8-4-4-4-12 hex digits), the
 // shape of PVE and PBS token secrets, with redactedMark.

@@ -266,6 +266,24 @@ func TestIDPredicates(t *testing.T) {
 	assert.Panics(t, func() { MustParseUserid("nope") })
 }
 
+// TestErrorQuotingRevealsNoSecret: quoting an input can turn 35 characters
+// of a secret and an escape ending in a hex digit ("\x00") into the secret
+// as text; the error messages redact after quoting.
+func TestErrorQuotingRevealsNoSecret(t *testing.T) {
+	near := "\x00" + uuidSecret[1:] // quoted: \x0063e505a-…, a UUID again
+	for _, in := range []string{near + "@pam", near + "@pam!t", near, near + "=" + uuidSecret} {
+		_, err := ParseUserid(in)
+		require.Error(t, err, "%q", in)
+		assert.NotContains(t, err.Error(), uuidSecret[1:], "%q", in)
+		_, err = ParseAuthid(in)
+		require.Error(t, err, "%q", in)
+		assert.NotContains(t, err.Error(), uuidSecret[1:], "%q", in)
+	}
+	_, err := ParseRepository(near + "@pam@host:store")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), uuidSecret[1:])
+}
+
 func TestRedactID(t *testing.T) {
 	for in, want := range map[string]string{
 		"root":                            "root",
@@ -279,6 +297,7 @@ func TestRedactID(t *testing.T) {
 	} {
 		assert.Equal(t, want, redactID(in), in)
 	}
+	assert.Equal(t, "[…redacted]", redactID("\x00"+uuidSecret[1:]+"=x"), "a near-secret before a cut is judged without the mark")
 	_, err := ParseAuthid(uuidSecret)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), uuidSecret[9:], "a secret passed as the id is not echoed")
