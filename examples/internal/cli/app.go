@@ -99,15 +99,21 @@ func (a *App) Run(ctx context.Context, run func(ctx context.Context, app *App) e
 // program loaded through this package is replaced by "[redacted]", in case
 // some server echoed it back.
 func (a *App) OneLine(err error) string {
-	msg := err.Error()
-	for _, s := range a.secrets {
-		msg = strings.ReplaceAll(msg, s, "[redacted]")
-	}
-	lines := strings.FieldsFunc(msg, func(r rune) bool { return r == '\n' || r == '\r' })
+	lines := strings.FieldsFunc(a.scrub(err.Error()), func(r rune) bool { return r == '\n' || r == '\r' })
 	for i := range lines {
 		lines[i] = strings.TrimSpace(lines[i])
 	}
-	return strings.Join(lines, "; ")
+	// Joining can put a secret together again (one starting with a space,
+	// after a line break), so the line is scrubbed once more.
+	return a.scrub(strings.Join(lines, "; "))
+}
+
+// scrub replaces every registered secret in s.
+func (a *App) scrub(s string) string {
+	for _, v := range a.secrets {
+		s = strings.ReplaceAll(s, v, "[redacted]")
+	}
+	return s
 }
 
 // Redact registers a secret to be scrubbed from the error line. Loading
