@@ -365,7 +365,7 @@ func TestParseTime(t *testing.T) {
 	got, err = ParseTime("2026-11-22T10:00:00Z")
 	require.NoError(t, err)
 	assert.Equal(t, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), got)
-	for _, bad := range []string{"0", "-5", "yesterday", "2026-11-22 10:00:00"} {
+	for _, bad := range []string{"0", "-5", "yesterday", "2026-11-22 10:00:00", "1970-01-01T00:00:00Z", "0000-01-01T00:00:00Z"} {
 		_, err := ParseTime(bad)
 		assert.Error(t, err, bad)
 	}

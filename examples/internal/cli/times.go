@@ -22,5 +22,9 @@ func ParseTime(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("time %q: want Unix seconds or YYYY-MM-DDTHH:MM:SSZ", s)
 	}
+	if t.Unix() < 1 {
+		// PBS's backup-time has minimum 1, in either spelling.
+		return time.Time{}, fmt.Errorf("time %q: must be after 1970-01-01T00:00:00Z", s)
+	}
 	return t, nil
 }
