@@ -85,10 +85,9 @@ func (c *Client) UploadSpeedTest(ctx context.Context, store string, d time.Durat
 // SpeedTest posts 4 MiB buffers on this session for d
 // (DefaultSpeedTestDuration if d <= 0), SpeedTestInFlight at a time (and
 // at least that many in all), and returns once every call started was
-// answered. The server discards what
-// it receives, so the snapshot is unchanged; on a session that is to be
-// kept, the test's traffic simply delays the uploads that share the
-// connection (PBS: POST speedtest).
+// answered. The server discards what it receives, so the snapshot is
+// unchanged; on a session that is to be kept, the test's traffic simply
+// delays the uploads that share the connection (PBS: POST speedtest).
 //
 // As any failed call does, a failure (including ctx ending) aborts the
 // session.

@@ -140,7 +140,7 @@ func (sg *streamGuesser) run(ctx context.Context) (err error) {
 		case n == size:
 			// Other bytes, same cut: a new chunk, hashed already.
 			sg.pop()
-			if err := sg.w.appendHashed(ctx, g.buf, g.got); err != nil {
+			if err := sg.w.appendReserved(ctx, g.buf, &g.got); err != nil {
 				return err
 			}
 		default:
@@ -279,7 +279,7 @@ func (sg *streamGuesser) giveBack(ctx context.Context, n int) error {
 		sg.w.p.unreserve(head.buf)
 		return nil
 	}
-	return sg.w.appendBuf(ctx, head.buf[:hdr+n])
+	return sg.w.appendReserved(ctx, head.buf[:hdr+n], nil)
 }
 
 // drop releases every guess after a failure.
@@ -308,30 +308,21 @@ func endsAtCut(ck *chunker.Chunker, data []byte, minLen int) bool {
 	return len(data) >= minLen && scanChunk(ck, data[len(data)-minLen:]) == minLen
 }
 
-// appendHashed appends the chunk in buf (from the pipeline's reserve,
-// data from hdr on) whose digest is d.
-func (w *ArchiveWriter) appendHashed(ctx context.Context, buf []byte, d datastore.Digest) error {
+// appendReserved appends the chunk in buf (from the pipeline's reserve,
+// data from hdr on); d, when not nil, is its digest already.
+func (w *ArchiveWriter) appendReserved(ctx context.Context, buf []byte, d *datastore.Digest) error {
 	size := len(buf) - hdr
 	if err := w.check(size); err != nil {
 		w.p.unreserve(buf)
 		return err
 	}
-	if err := w.p.submitHashed(ctx, w.next, buf, d); err != nil {
-		return err
+	var err error
+	if d != nil {
+		err = w.p.submitHashed(ctx, w.next, buf, *d)
+	} else {
+		err = w.p.submitBuf(ctx, w.next, buf, nil)
 	}
-	w.advance(size)
-	return nil
-}
-
-// appendBuf appends the chunk in buf (from the pipeline's reserve, data
-// from hdr on).
-func (w *ArchiveWriter) appendBuf(ctx context.Context, buf []byte) error {
-	size := len(buf) - hdr
-	if err := w.check(size); err != nil {
-		w.p.unreserve(buf)
-		return err
-	}
-	if err := w.p.submitBuf(ctx, w.next, buf, nil); err != nil {
+	if err != nil {
 		return err
 	}
 	w.advance(size)
