@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"hash/crc32"
 	"slices"
 	"strconv"
 )
@@ -197,7 +196,7 @@ func CheckBlobCRC(blob []byte) error {
 
 // blobCheckCRC compares the CRC of an already parsed header.
 func blobCheckCRC(h BlobHeader, blob []byte) error {
-	if got := crc32.ChecksumIEEE(blob[h.HeaderSize:]); got != h.CRC {
+	if got := crcUpdate(0, blob[h.HeaderSize:]); got != h.CRC {
 		return formatErr("blob", 8, ErrChecksum,
 			"stored CRC "+blobHex32(h.CRC)+", computed "+blobHex32(got))
 	}
@@ -211,24 +210,21 @@ func FixBlobCRC(blob []byte) error {
 	if err != nil {
 		return err
 	}
-	binary.LittleEndian.PutUint32(blob[8:12], crc32.ChecksumIEEE(blob[h.HeaderSize:]))
+	binary.LittleEndian.PutUint32(blob[8:12], crcUpdate(0, blob[h.HeaderSize:]))
 	return nil
 }
 
-// blobAppendCRC appends src to dst and returns the CRC-32 of src, working in
-// pieces small enough that the copy reads what the CRC just brought into the
-// cache: one pass over memory instead of two.
+// blobAppendCRC appends src to dst and returns the CRC-32 of src, in one
+// pass over memory (crcCopy). A dst whose room overlaps src gets a plain
+// append, which handles overlap, and the CRC of what it wrote.
 func blobAppendCRC(dst, src []byte) ([]byte, uint32) {
-	const piece = 16 << 10
-	dst = slices.Grow(dst, len(src))
-	var crc uint32
-	for len(src) > 0 {
-		n := min(piece, len(src))
-		crc = crc32.Update(crc, crc32.IEEETable, src[:n])
-		dst = append(dst, src[:n]...)
-		src = src[n:]
+	n := len(dst)
+	if blobOverlaps(dst[n:cap(dst)], src) {
+		dst = append(dst, src...)
+		return dst, crcUpdate(0, dst[n:])
 	}
-	return dst, crc
+	dst = slices.Grow(dst, len(src))[:n+len(src)]
+	return dst, crcCopy(0, dst[n:], src)
 }
 
 func blobHex(b []byte) string { return hex.EncodeToString(b) }

@@ -2,7 +2,6 @@ package datastore
 
 import (
 	"encoding/binary"
-	"hash/crc32"
 	"strconv"
 
 	"github.com/klauspost/compress/zstd"
@@ -98,7 +97,7 @@ const blobZeroHeader = "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 // blobSeal writes magic and CRC into the first 12 bytes of an unencrypted
 // blob whose payload is already in place.
 func blobSeal(blob []byte, kind BlobKind) []byte {
-	return blobSealCRC(blob, kind, crc32.ChecksumIEEE(blob[blobHeaderSize:]))
+	return blobSealCRC(blob, kind, crcUpdate(0, blob[blobHeaderSize:]))
 }
 
 // blobSealCRC is blobSeal with the payload's CRC already computed.

@@ -3,7 +3,6 @@ package datastore
 import (
 	"crypto/sha256"
 	"hash"
-	"hash/crc32"
 	"strconv"
 )
 
@@ -26,7 +25,7 @@ func blobSum(h hash.Hash, p []byte) (Digest, uint32) {
 	for len(p) > 0 {
 		n := min(blobSumPiece, len(p))
 		h.Write(p[:n])
-		crc = crc32.Update(crc, crc32.IEEETable, p[:n])
+		crc = crcUpdate(crc, p[:n])
 		p = p[n:]
 	}
 	var d Digest

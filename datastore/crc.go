@@ -1,0 +1,66 @@
+package datastore
+
+import "hash/crc32"
+
+// The blob CRC is CRC-32/IEEE (crc32.ChecksumIEEE). On amd64 with AVX-512
+// and VPCLMULQDQ, crc_amd64.s folds four 64-byte registers at a time:
+// hash/crc32 folds one, so every step waits for the carry-less multiply
+// before it; four independent chains keep the multiplier busy (about 2.3x
+// on data in the core's cache). The copying variant stores what it loads,
+// so an uncompressed blob's decode reads its data from memory once instead
+// of twice. Elsewhere both fall back to hash/crc32.
+
+// crcFoldBlock is what one step of the vector loop consumes; crcFoldMin is
+// the shortest input worth it (below, set-up and the tail dominate).
+const (
+	crcFoldBlock = 256
+	crcFoldMin   = 1024
+)
+
+// crcPiece is how much the portable copying CRC takes at a time: small
+// enough that the copy reads what the CRC just brought into the cache.
+const crcPiece = 16 << 10
+
+// crcUpdate returns crc32.Update(crc, crc32.IEEETable, p).
+func crcUpdate(crc uint32, p []byte) uint32 {
+	if !crcHasFold || len(p) < crcFoldMin {
+		return crc32.Update(crc, crc32.IEEETable, p)
+	}
+	n := len(p) &^ (crcFoldBlock - 1)
+	var acc [64]byte
+	crcFold(^crc, p[:n], &acc)
+	return crcFinish(&acc, p[n:])
+}
+
+// crcCopy copies src into dst, which must be at least as long and must not
+// overlap src, and returns crcUpdate(crc, src).
+func crcCopy(crc uint32, dst, src []byte) uint32 {
+	dst = dst[:len(src)]
+	if !crcHasFold || len(src) < crcFoldMin {
+		for len(src) > 0 {
+			n := min(crcPiece, len(src))
+			crc = crc32.Update(crc, crc32.IEEETable, src[:n])
+			copy(dst, src[:n])
+			dst, src = dst[n:], src[n:]
+		}
+		return crc
+	}
+	n := len(src) &^ (crcFoldBlock - 1)
+	var acc [64]byte
+	crcFoldCopy(^crc, dst[:n], src[:n], &acc)
+	copy(dst[n:], src[n:])
+	return crcFinish(&acc, src[n:])
+}
+
+// crcFinish completes a CRC whose bulk the vector loop folded into acc. The
+// fold keeps the invariant that acc, run through the CRC register starting
+// from zero, leaves the register as the folded data did (the starting
+// register was mixed into the first bytes); so the result is the CRC of
+// acc followed by the rest, with the register starting at zero.
+// crc32.Update inverts on entry and exit, so all ones enters as zero.
+func crcFinish(acc *[64]byte, rest []byte) uint32 {
+	var buf [64 + crcFoldBlock]byte
+	copy(buf[:], acc[:])
+	n := copy(buf[64:], rest)
+	return crc32.Update(^uint32(0), crc32.IEEETable, buf[:64+n])
+}
