@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/proxkit/proxkit/internal/options"
 )
 
 // SyncLevel says how hard the store pushes written data to stable storage,
@@ -245,15 +247,8 @@ func storeMakePrefixDirs(ctx context.Context, chunkDir string, from, to int) err
 // storeApplyOptions builds the configuration from the defaults and opts.
 func storeApplyOptions(opts []Option) (storeConfig, error) {
 	cfg := storeConfig{now: time.Now, staleAge: DefaultStaleAge}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return cfg, err
-		}
-	}
-	return cfg, nil
+	err := options.Apply(&cfg, opts)
+	return cfg, err
 }
 
 // Path returns the absolute base directory of the datastore.

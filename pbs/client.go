@@ -5,6 +5,7 @@ import (
 
 	"github.com/proxkit/proxkit/auth"
 	"github.com/proxkit/proxkit/internal/httpapi"
+	"github.com/proxkit/proxkit/internal/options"
 )
 
 // Client talks to one Proxmox Backup Server. It is safe for concurrent
@@ -26,13 +27,8 @@ type Client struct {
 // or WithRootCAs the certificate is verified against the system roots.
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c := &Client{}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&c.settings); err != nil {
-			return nil, err
-		}
+	if err := options.Apply(&c.settings, opts); err != nil {
+		return nil, err
 	}
 	api, err := c.settings.Build(auth.PBS, baseURL)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/proxkit/proxkit/chunker"
+	"github.com/proxkit/proxkit/internal/options"
 )
 
 // Compression says when chunks are zstd-compressed. Whatever the choice,
@@ -51,15 +52,8 @@ type uploadConfig struct {
 
 func newUploadConfig(opts []UploadOption) (uploadConfig, error) {
 	cfg := uploadConfig{avgChunkSize: chunker.DefaultAvgSize}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return cfg, err
-		}
-	}
-	return cfg, nil
+	err := options.Apply(&cfg, opts)
+	return cfg, err
 }
 
 // WithAverageChunkSize sets the average chunk size of UploadStream: a power

@@ -7,6 +7,7 @@ import (
 
 	"github.com/proxkit/proxkit/auth"
 	"github.com/proxkit/proxkit/internal/httpapi"
+	"github.com/proxkit/proxkit/internal/options"
 )
 
 // Client talks to one Proxmox VE server (or cluster node). It is safe for
@@ -25,13 +26,8 @@ type Client struct {
 // or WithRootCAs the certificate is verified against the system roots.
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	var s settings
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&s); err != nil {
-			return nil, err
-		}
+	if err := options.Apply(&s, opts); err != nil {
+		return nil, err
 	}
 	api, err := s.Build(auth.PVE, baseURL)
 	if err != nil {

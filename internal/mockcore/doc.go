@@ -37,7 +37,7 @@
 //     StateACL is the ACL entry both state files keep.
 //   - Lifecycle: MockConfig and the Set… setters are the bodies of the
 //     options both mocks offer (listen address, state directory, clock,
-//     root password, version, error log); ApplyOptions, MockConfig.Listen
+//     root password, version, error log); MockConfig.Listen
 //     and StartForTest are the common parts of their Start and NewServer.
 //   - Time: every time-dependent function takes the time or a Clock;
 //     FakeClock lets tests move it; AuthFailureDelay models the servers' 3 s

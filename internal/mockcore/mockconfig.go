@@ -99,20 +99,6 @@ func SetErrorLog(l *log.Logger) MockSetter {
 	}
 }
 
-// ApplyOptions runs opts on c in order, skipping nil ones, and stops at
-// the first error: the start of both mocks' Start.
-func ApplyOptions[C any, O ~func(*C) error](c *C, opts []O) error {
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(c); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // InstallRootPassword stores RootPassword, if set, as root@pam's password.
 func (c *MockConfig) InstallRootPassword(passwords *SecretStore) {
 	if !c.RootPassword.IsZero() {

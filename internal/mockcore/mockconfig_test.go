@@ -59,18 +59,6 @@ func TestMockSettersSetTheirField(t *testing.T) {
 	assert.Zero(t, passwords.Len(), "no password, nothing stored")
 }
 
-func TestApplyOptionsSkipsNilAndStopsAtTheFirstError(t *testing.T) {
-	type cfg struct{ seen []int }
-	type opt func(*cfg) error
-	add := func(n int) opt { return func(c *cfg) error { c.seen = append(c.seen, n); return nil } }
-	boom := errors.New("boom")
-	var c cfg
-	err := ApplyOptions(&c, []opt{add(1), nil, add(2), func(*cfg) error { return boom }, add(3)})
-	assert.ErrorIs(t, err, boom)
-	assert.Equal(t, []int{1, 2}, c.seen)
-	require.NoError(t, ApplyOptions(&c, []opt(nil)))
-}
-
 func TestMockConfigListenUsesTheErrorLog(t *testing.T) {
 	var buf bytes.Buffer
 	c := MockConfig{ErrorLog: log.New(&buf, "", 0)}

@@ -15,6 +15,7 @@ import (
 	"github.com/proxkit/proxkit/auth/acl"
 	"github.com/proxkit/proxkit/datastore"
 	"github.com/proxkit/proxkit/internal/mockcore"
+	"github.com/proxkit/proxkit/internal/options"
 )
 
 // AdminTokenName is the name of the bootstrap token of root@pam.
@@ -66,7 +67,7 @@ type Server struct {
 // in tests). Close it when done.
 func Start(opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
-	if err := mockcore.ApplyOptions(&cfg, opts); err != nil {
+	if err := options.Apply(&cfg, opts); err != nil {
 		return nil, err
 	}
 	s := &Server{

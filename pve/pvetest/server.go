@@ -12,6 +12,7 @@ import (
 	"github.com/proxkit/proxkit/auth"
 	"github.com/proxkit/proxkit/auth/acl"
 	"github.com/proxkit/proxkit/internal/mockcore"
+	"github.com/proxkit/proxkit/internal/options"
 )
 
 // AdminTokenName is the name of the bootstrap token of root@pam.
@@ -57,7 +58,7 @@ type Server struct {
 // in tests). Close it when done.
 func Start(opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
-	if err := mockcore.ApplyOptions(&cfg, opts); err != nil {
+	if err := options.Apply(&cfg, opts); err != nil {
 		return nil, err
 	}
 	s := &Server{
