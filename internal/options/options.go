@@ -1,5 +1,3 @@
-// Package options applies functional options: the loop that every
-// constructor of the module with options runs.
 package options
 
 // Apply runs opts on c in order, skipping nil ones (so that callers can
