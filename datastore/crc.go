@@ -1,6 +1,9 @@
 package datastore
 
-import "hash/crc32"
+import (
+	"encoding/binary"
+	"hash/crc32"
+)
 
 // The blob CRC is CRC-32/IEEE (crc32.ChecksumIEEE). On amd64 with AVX-512
 // and VPCLMULQDQ, crc_amd64.s folds four 64-byte registers at a time:
@@ -56,11 +59,33 @@ func crcCopy(crc uint32, dst, src []byte) uint32 {
 // fold keeps the invariant that acc, run through the CRC register starting
 // from zero, leaves the register as the folded data did (the starting
 // register was mixed into the first bytes); so the result is the CRC of
-// acc followed by the rest, with the register starting at zero.
-// crc32.Update inverts on entry and exit, so all ones enters as zero.
+// acc followed by the rest, with the register starting at zero. acc goes
+// through a slicing-by-8 table loop here rather than through hash/crc32,
+// which would need acc and rest in one buffer and so a heap allocation
+// per call; crc32.Update takes the rest (it inverts on entry and exit,
+// hence ^r).
 func crcFinish(acc *[64]byte, rest []byte) uint32 {
-	var buf [64 + crcFoldBlock]byte
-	copy(buf[:], acc[:])
-	n := copy(buf[64:], rest)
-	return crc32.Update(^uint32(0), crc32.IEEETable, buf[:64+n])
+	t := &crcSlicing8
+	var r uint32
+	for i := 0; i < len(acc); i += 8 {
+		r ^= binary.LittleEndian.Uint32(acc[i:])
+		r = t[7][byte(r)] ^ t[6][byte(r>>8)] ^ t[5][byte(r>>16)] ^ t[4][r>>24] ^
+			t[3][acc[i+4]] ^ t[2][acc[i+5]] ^ t[1][acc[i+6]] ^ t[0][acc[i+7]]
+	}
+	return crc32.Update(^r, crc32.IEEETable, rest)
 }
+
+// crcSlicing8 holds the tables of a slicing-by-8 CRC-32/IEEE: row k maps
+// a byte to the register after that byte and k zero bytes. Read-only
+// after package initialisation.
+var crcSlicing8 = func() (t [8][256]uint32) {
+	t[0] = *crc32.IEEETable
+	for i := range 256 {
+		c := t[0][i]
+		for k := 1; k < 8; k++ {
+			c = t[0][byte(c)] ^ c>>8
+			t[k][i] = c
+		}
+	}
+	return t
+}()
