@@ -53,6 +53,24 @@ GLOBL crcK512<>(SB), RODATA, $64
 	VMOVDQU64 Z1, (R)             \
 	VZEROUPPER
 
+// FIRST loads the first 256 bytes at (SI) into Z1..Z4 and the state in AX
+// into Z10 (the rest of it zero). The caller mixes Z10 into Z1 right away
+// (crcFold) or after storing the plain bytes (crcFoldCopy).
+#define FIRST \
+	VPXORQ    Z10, Z10, Z10 \
+	VMOVD     AX, X10       \
+	VMOVDQU64 (SI), Z1      \
+	VMOVDQU64 64(SI), Z2    \
+	VMOVDQU64 128(SI), Z3   \
+	VMOVDQU64 192(SI), Z4
+
+// STORE4 stores four registers at (R), 256 bytes.
+#define STORE4(A, B, C, D, R) \
+	VMOVDQU64 A, (R)          \
+	VMOVDQU64 B, 64(R)        \
+	VMOVDQU64 C, 128(R)       \
+	VMOVDQU64 D, 192(R)
+
 // func crcFold(state uint32, p []byte, acc *[64]byte)
 TEXT ·crcFold(SB), NOSPLIT, $0-40
 	MOVQ p_len+16(FP), CX
@@ -60,12 +78,7 @@ TEXT ·crcFold(SB), NOSPLIT, $0-40
 	MOVQ acc+32(FP), DI
 	MOVL state+0(FP), AX
 
-	VPXORQ    Z10, Z10, Z10
-	VMOVD     AX, X10
-	VMOVDQU64 (SI), Z1
-	VMOVDQU64 64(SI), Z2
-	VMOVDQU64 128(SI), Z3
-	VMOVDQU64 192(SI), Z4
+	FIRST
 	VPXORQ    Z10, Z1, Z1
 	ADDQ      $256, SI
 	SUBQ      $256, CX
@@ -93,16 +106,8 @@ TEXT ·crcFoldCopy(SB), NOSPLIT, $0-64
 	MOVQ acc+56(FP), DX
 	MOVL state+0(FP), AX
 
-	VPXORQ    Z10, Z10, Z10
-	VMOVD     AX, X10
-	VMOVDQU64 (SI), Z1
-	VMOVDQU64 64(SI), Z2
-	VMOVDQU64 128(SI), Z3
-	VMOVDQU64 192(SI), Z4
-	VMOVDQU64 Z1, (DI)
-	VMOVDQU64 Z2, 64(DI)
-	VMOVDQU64 Z3, 128(DI)
-	VMOVDQU64 Z4, 192(DI)
+	FIRST
+	STORE4(Z1, Z2, Z3, Z4, DI)
 	VPXORQ    Z10, Z1, Z1
 	ADDQ      $256, SI
 	ADDQ      $256, DI
@@ -115,10 +120,7 @@ copyLoop:
 	VMOVDQU64 64(SI), Z12
 	VMOVDQU64 128(SI), Z13
 	VMOVDQU64 192(SI), Z14
-	VMOVDQU64 Z11, (DI)
-	VMOVDQU64 Z12, 64(DI)
-	VMOVDQU64 Z13, 128(DI)
-	VMOVDQU64 Z14, 192(DI)
+	STORE4(Z11, Z12, Z13, Z14, DI)
 	FOLD(Z0, Z1, Z5, Z11)
 	FOLD(Z0, Z2, Z6, Z12)
 	FOLD(Z0, Z3, Z7, Z13)
