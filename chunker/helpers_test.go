@@ -2,6 +2,7 @@ package chunker
 
 import (
 	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -72,7 +73,7 @@ func cutsOf(scan func([]byte) int, data []byte, pieceSize func() int) []int {
 }
 
 // whole feeds the input in one piece.
-func whole() int { return 1 << 62 }
+func whole() int { return math.MaxInt >> 1 } // room to add an offset
 
 // chunkEnds turns boundaries into the end offsets of all chunks, the final
 // remainder included.

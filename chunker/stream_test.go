@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"testing/iotest"
@@ -142,7 +143,7 @@ func TestStreamMisbehavingReaders(t *testing.T) {
 }
 
 func TestNewRejectsInvalidAverages(t *testing.T) {
-	for _, avg := range []int{-1, 0, 512, 32 << 10, 64<<10 - 1, 64<<10 + 1, 96 << 10, 3 << 20, 8 << 20, 1 << 40} {
+	for _, avg := range []int{-1, 0, 512, 32 << 10, 64<<10 - 1, 64<<10 + 1, 96 << 10, 3 << 20, 8 << 20, math.MaxInt} {
 		t.Run(fmt.Sprint(avg), func(t *testing.T) {
 			c, err := New(avg)
 			assert.Nil(t, c)

@@ -92,7 +92,7 @@ func lockAtime(fi os.FileInfo) time.Time {
 	if !ok {
 		return fi.ModTime()
 	}
-	return time.Unix(st.Atim.Sec, st.Atim.Nsec)
+	return time.Unix(st.Atim.Unix()) // Unix: the fields are 32-bit on 386 and arm
 }
 
 // lockStatfs returns total, used and available bytes of the file system
