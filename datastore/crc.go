@@ -8,7 +8,7 @@ import (
 // The blob CRC is CRC-32/IEEE (crc32.ChecksumIEEE). On amd64 with AVX-512
 // and VPCLMULQDQ, crc_amd64.s folds four 64-byte registers at a time:
 // hash/crc32 folds one, so every step waits for the carry-less multiply
-// before it; four independent chains keep the multiplier busy (about 2.3x
+// before it; four independent chains keep the multiplier busy (about 2x
 // on data in the core's cache). The copying variant stores what it loads,
 // so an uncompressed blob's decode reads its data from memory once instead
 // of twice. Elsewhere both fall back to hash/crc32.

@@ -11,9 +11,9 @@
 //
 // Four accumulators Z1..Z4 cover 256 consecutive bytes; each step folds
 // every lane forward by D = 2048 bits onto the next 256 bytes. At the end
-// Z1 folds onto Z2, Z2 onto Z3 and Z3 onto Z4 with D = 512, and Z4 (64
-// bytes that leave the CRC register as the whole input would) goes back
-// to crcFinish. The loop counts the length down to zero: the caller passes
+// Z1 folds onto Z2, the sum onto Z3 and that onto Z4 with D = 512, and the
+// result (64 bytes that leave the CRC register as the whole input would)
+// goes back to crcFinish. The loop counts the length down to zero: the caller passes
 // a positive multiple of 256.
 
 // crcK2048: lane constants for D = 2048: x^2080 and x^2016 mod P.
