@@ -266,3 +266,22 @@ func FuzzDecodeView(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeIntoOverlappingDst decodes an uncompressed blob into a dst that
+// shares its memory: starting before the payload (where a copy in pieces
+// would still work) and inside it, so that writing the output overwrites
+// payload bytes not yet read.
+func TestDecodeIntoOverlappingDst(t *testing.T) {
+	data := formatTestPRNG(11, 300000)
+	blob, err := EncodeBlob(data, false)
+	require.NoError(t, err)
+	dec := NewBlobDecoder()
+	for _, at := range []int{0, BlobHeaderSize + 1000, BlobHeaderSize + 200000} {
+		big := make([]byte, 2*len(blob))
+		src := big[:len(blob)]
+		copy(src, blob)
+		out, err := dec.Decode(big[at:at], src)
+		require.NoError(t, err, "dst at %d", at)
+		assert.Equal(t, data, out, "dst at %d", at)
+	}
+}
