@@ -13,30 +13,20 @@
 // every lane forward by D = 2048 bits onto the next 256 bytes. At the end
 // Z1 folds onto Z2, the sum onto Z3 and that onto Z4 with D = 512, and the
 // result (64 bytes that leave the CRC register as the whole input would)
-// goes back to crcFinish. The loop counts the length down to zero: the caller passes
-// a positive multiple of 256.
+// goes back to crcFinish. The loop counts the length down to zero: the
+// caller passes a positive multiple of 256.
 
-// crcK2048: lane constants for D = 2048: x^2080 and x^2016 mod P.
+// One 128-bit lane of constants each, broadcast to the four lanes of Z0
+// where used.
+// crcK2048: D = 2048: x^2080 and x^2016 mod P.
 DATA crcK2048<>+0(SB)/8, $0x11542778a
 DATA crcK2048<>+8(SB)/8, $0x1322d1430
-DATA crcK2048<>+16(SB)/8, $0x11542778a
-DATA crcK2048<>+24(SB)/8, $0x1322d1430
-DATA crcK2048<>+32(SB)/8, $0x11542778a
-DATA crcK2048<>+40(SB)/8, $0x1322d1430
-DATA crcK2048<>+48(SB)/8, $0x11542778a
-DATA crcK2048<>+56(SB)/8, $0x1322d1430
-GLOBL crcK2048<>(SB), RODATA, $64
+GLOBL crcK2048<>(SB), RODATA, $16
 
-// crcK512: lane constants for D = 512: x^544 and x^480 mod P.
+// crcK512: D = 512: x^544 and x^480 mod P.
 DATA crcK512<>+0(SB)/8, $0x154442bd4
 DATA crcK512<>+8(SB)/8, $0x1c6e41596
-DATA crcK512<>+16(SB)/8, $0x154442bd4
-DATA crcK512<>+24(SB)/8, $0x1c6e41596
-DATA crcK512<>+32(SB)/8, $0x154442bd4
-DATA crcK512<>+40(SB)/8, $0x1c6e41596
-DATA crcK512<>+48(SB)/8, $0x154442bd4
-DATA crcK512<>+56(SB)/8, $0x1c6e41596
-GLOBL crcK512<>(SB), RODATA, $64
+GLOBL crcK512<>(SB), RODATA, $16
 
 // Z = Z·K (both halves of every lane) xor X, through scratch T.
 #define FOLD(K, Z, T, X) \
@@ -46,7 +36,7 @@ GLOBL crcK512<>(SB), RODATA, $64
 
 // Z1 onto Z2, that onto Z3, that onto Z4 (D = 512 each), stored at (R).
 #define REDUCE(R) \
-	VMOVDQU64 crcK512<>+0(SB), Z0 \
+	VBROADCASTI32X4 crcK512<>+0(SB), Z0 \
 	FOLD(Z0, Z1, Z5, Z2)          \
 	FOLD(Z0, Z1, Z5, Z3)          \
 	FOLD(Z0, Z1, Z5, Z4)          \
@@ -82,7 +72,7 @@ TEXT ·crcFold(SB), NOSPLIT, $0-40
 	VPXORQ    Z10, Z1, Z1
 	ADDQ      $256, SI
 	SUBQ      $256, CX
-	VMOVDQU64 crcK2048<>+0(SB), Z0
+	VBROADCASTI32X4 crcK2048<>+0(SB), Z0
 	JZ        foldDone
 
 foldLoop:
@@ -112,7 +102,7 @@ TEXT ·crcFoldCopy(SB), NOSPLIT, $0-64
 	ADDQ      $256, SI
 	ADDQ      $256, DI
 	SUBQ      $256, CX
-	VMOVDQU64 crcK2048<>+0(SB), Z0
+	VBROADCASTI32X4 crcK2048<>+0(SB), Z0
 	JZ        copyDone
 
 copyLoop:
