@@ -20,10 +20,6 @@ const (
 	crcFoldMin   = 1024
 )
 
-// crcPiece is how much the portable copying CRC takes at a time: small
-// enough that the copy reads what the CRC just brought into the cache.
-const crcPiece = 16 << 10
-
 // crcUpdate returns crc32.Update(crc, crc32.IEEETable, p).
 func crcUpdate(crc uint32, p []byte) uint32 {
 	if !crcHasFold || len(p) < crcFoldMin {
@@ -40,8 +36,8 @@ func crcUpdate(crc uint32, p []byte) uint32 {
 func crcCopy(crc uint32, dst, src []byte) uint32 {
 	dst = dst[:len(src)]
 	if !crcHasFold || len(src) < crcFoldMin {
-		for len(src) > 0 {
-			n := min(crcPiece, len(src))
+		for len(src) > 0 { // a fused pass: the copy reads what the CRC just read
+			n := min(blobSumPiece, len(src))
 			crc = crc32.Update(crc, crc32.IEEETable, src[:n])
 			copy(dst, src[:n])
 			dst, src = dst[n:], src[n:]
