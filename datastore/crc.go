@@ -73,8 +73,12 @@ func crcFinish(acc *[64]byte, rest []byte) uint32 {
 
 // crcSlicing8 holds the tables of a slicing-by-8 CRC-32/IEEE: row k maps
 // a byte to the register after that byte and k zero bytes. Read-only
-// after package initialisation.
+// after package initialisation, and left zero where there is no vector
+// loop, as only crcFinish reads it.
 var crcSlicing8 = func() (t [8][256]uint32) {
+	if !crcHasFold {
+		return t
+	}
 	t[0] = *crc32.IEEETable
 	for i := range 256 {
 		c := t[0][i]
