@@ -2,7 +2,6 @@ package datastore
 
 import (
 	"errors"
-	"hash"
 	"strconv"
 
 	"github.com/klauspost/compress/zstd"
@@ -23,7 +22,7 @@ const blobMaxRatio = (128 << 10) / 4
 // Keys will come in as options of NewBlobDecoder.
 type BlobDecoder struct {
 	zdec *zstd.Decoder // created on the first compressed blob
-	sha  hash.Hash     // created on the first DecodeChunkView of an uncompressed chunk
+	sum  PayloadSum    // for DecodeChunkView of an uncompressed chunk
 }
 
 // NewBlobDecoder returns a decoder for unencrypted blobs.

@@ -1,37 +1,8 @@
 package datastore
 
 import (
-	"crypto/sha256"
-	"hash"
 	"strconv"
 )
-
-// Chunk paths that touch every byte twice (the CRC-32 of the blob and the
-// SHA-256 of the data) do both in one pass here: the CRC reads each piece
-// right after the hash brought it into the cache, so the data comes from
-// memory once. A separate CRC pass over a 4 MiB chunk that is no longer
-// in the core's cache costs about a fifth of its SHA-256; fused, about a
-// twentieth.
-
-// blobSumPiece is how much of the data one step of a fused pass covers:
-// small enough to stay in the first-level cache between the two reads.
-const blobSumPiece = 16 << 10
-
-// blobSum returns the SHA-256 and the CRC-32 of p in one pass; h is reset
-// first.
-func blobSum(h hash.Hash, p []byte) (Digest, uint32) {
-	h.Reset()
-	var crc uint32
-	for len(p) > 0 {
-		n := min(blobSumPiece, len(p))
-		h.Write(p[:n])
-		crc = crcUpdate(crc, p[:n])
-		p = p[n:]
-	}
-	var d Digest
-	h.Sum(d[:0])
-	return d, crc
-}
 
 // SealUncompressedDigest is SealUncompressed that also returns the digest
 // of the data (ComputeDigest(buf[BlobHeaderSize:])), hashed in the same
@@ -41,7 +12,9 @@ func SealUncompressedDigest(buf []byte) (Digest, error) {
 	if err := blobSealCheck(buf); err != nil {
 		return Digest{}, err
 	}
-	d, crc := blobSum(sha256.New(), buf[blobHeaderSize:])
+	var sum PayloadSum
+	_, _ = sum.Write(buf[blobHeaderSize:])
+	d, crc := sum.Sum()
 	blobSealCRC(buf, BlobUncompressed, crc)
 	return d, nil
 }
@@ -69,10 +42,9 @@ func (d *BlobDecoder) DecodeChunkView(dst, blob []byte, want Digest, wantSize in
 		}
 		return dst[:0], sizeErr
 	}
-	if d.sha == nil {
-		d.sha = sha256.New()
-	}
-	got, crc := blobSum(d.sha, payload)
+	d.sum.Reset()
+	_, _ = d.sum.Write(payload)
+	got, crc := d.sum.Sum()
 	if crc != h.CRC {
 		return dst[:0], blobCheckCRC(h, blob)
 	}
