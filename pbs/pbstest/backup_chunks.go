@@ -25,11 +25,12 @@ type chunkWorkers struct {
 	checkers chan *chunkChecker // idle checkers
 }
 
-// chunkChecker decodes chunks to verify them, keeping its zstd decoder
-// and output buffer between uses.
+// chunkChecker hashes or decodes chunks to verify them, keeping its zstd
+// decoder and output buffer between uses.
 type chunkChecker struct {
 	dec   *datastore.BlobDecoder
 	plain []byte
+	sum   datastore.PayloadSum // of the body being read
 }
 
 // bodyRound is the granularity of body buffers, so that the buffers of a
@@ -116,7 +117,9 @@ func (s *backupSession) uploadChunk(ctx context.Context, fixed bool, c chunkUplo
 	buf := s.chunks.body(c.encodedSize + 1)
 	defer s.chunks.putBody(buf)
 
-	n, err := io.ReadFull(body, buf)
+	ck := s.chunks.checker()
+	defer s.chunks.putChecker(ck)
+	n, plain, err := readChunkBody(body, buf, &ck.sum)
 	switch {
 	case err == nil:
 		return datastore.Digest{}, errors.New(msgChunkTooLarge)
@@ -128,19 +131,21 @@ func (s *backupSession) uploadChunk(ctx context.Context, fixed bool, c chunkUplo
 		return datastore.Digest{}, fmt.Errorf("reading uploaded chunk failed: %w", err)
 	}
 	blob := buf[:n]
-	hdr, err := datastore.ParseBlobHeader(blob)
-	if err != nil {
-		return datastore.Digest{}, err
+	if !plain || !acceptSummed(blob, c, &ck.sum) {
+		hdr, err := datastore.ParseBlobHeader(blob)
+		if err != nil {
+			return datastore.Digest{}, err
+		}
+		if hdr.Kind.Encrypted() {
+			err = datastore.FixBlobCRC(blob)
+		} else {
+			err = ck.verify(blob, hdr.Kind, c.digest, c.size)
+		}
+		if err != nil {
+			return datastore.Digest{}, err
+		}
 	}
-	if hdr.Kind.Encrypted() {
-		err = datastore.FixBlobCRC(blob)
-	} else {
-		err = s.chunks.verify(blob, hdr.Kind, c.digest, c.size)
-	}
-	if err != nil {
-		return datastore.Digest{}, err
-	}
-	res, err := s.store.InsertCheckedChunk(c.digest, blob) // verify left its CRC right
+	res, err := s.store.InsertCheckedChunk(c.digest, blob) // its CRC is right now
 	if err != nil {
 		return datastore.Digest{}, err
 	}
@@ -152,9 +157,7 @@ func (s *backupSession) uploadChunk(ctx context.Context, fixed bool, c chunkUplo
 // same pass as the digest (an uncompressed chunk is hashed where it lies);
 // only when the uploaded one is wrong is it recomputed and the chunk
 // checked again, so the result is the same as recomputing it first.
-func (c *chunkWorkers) verify(blob []byte, kind datastore.BlobKind, d datastore.Digest, size int) error {
-	ck := c.checker()
-	defer c.putChecker(ck)
+func (ck *chunkChecker) verify(blob []byte, kind datastore.BlobKind, d datastore.Digest, size int) error {
 	err := ck.check(blob, kind, d, size)
 	if errors.Is(err, datastore.ErrChecksum) {
 		if err = datastore.FixBlobCRC(blob); err == nil {

@@ -26,6 +26,44 @@ func (c *protoConn) postChunk(kind string, q url.Values, blob []byte) (int, stri
 	return status, string(body)
 }
 
+// Uncompressed chunks are hashed as they arrive (backup_chunk_body.go),
+// with the same answers as the full check gives compressed ones.
+func TestUncompressedChunkUploadChecks(t *testing.T) {
+	srv := NewServer(t)
+	c := startBackupSession(t, srv, "host", "x", protoTime)
+	wid := c.createIndex("dynamic", "a.didx", nil)
+	data := randomBytes(3, 300<<10) // several reads of the body
+	d := datastore.ComputeDigest(data)
+	blob, err := datastore.EncodeBlob(data, false)
+	require.NoError(t, err)
+	st := srv.stores[DefaultDatastore]
+
+	other := datastore.ComputeDigest([]byte("other"))
+	status, msg := c.postChunk("dynamic", chunkQuery(wid, other, len(data), blob), blob)
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, "detected chunk with wrong digest.", msg)
+	ok, err := st.HasChunk(other)
+	require.NoError(t, err)
+	assert.False(t, ok)
+
+	status, msg = c.postChunk("dynamic", chunkQuery(wid, d, len(data)-1, blob), blob)
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Contains(t, msg, "detected chunk with wrong length")
+
+	q := chunkQuery(wid, d, len(data), blob)
+	q.Set("encoded-size", strconv.Itoa(len(blob)-1))
+	status, msg = c.postChunk("dynamic", q, blob)
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, "uploaded chunk is larger than announced.", msg)
+
+	broken := bytes.Clone(blob)
+	binary.LittleEndian.PutUint32(broken[8:12], 0xdeadbeef)
+	c.data("POST", "/dynamic_chunk", chunkQuery(wid, d, len(data), broken), "application/octet-stream", broken)
+	stored, err := st.ReadChunk(d)
+	require.NoError(t, err, "the stored chunk has a correct CRC")
+	assert.Equal(t, blob, stored)
+}
+
 func TestChunkUploadChecks(t *testing.T) {
 	srv := NewServer(t)
 	c := startBackupSession(t, srv, "host", "x", protoTime)
