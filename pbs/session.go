@@ -86,7 +86,7 @@ func (s *session) answer(ctx context.Context, method, path string, q url.Values,
 	defer resp.Body.Close()
 	raw, err := readAnswer(resp, nil, maxJSONLen)
 	if err != nil {
-		return nil, &SessionError{Method: method, Path: path, Err: sessionCause(err)}
+		return nil, &SessionError{Method: method, Path: path, Err: s.bodyCause(ctx, err)}
 	}
 	return raw, nil
 }
@@ -118,7 +118,7 @@ func (s *session) download(ctx context.Context, path string, q url.Values, dst [
 	defer resp.Body.Close()
 	out, err := readAnswer(resp, dst, limit)
 	if err != nil {
-		return out, &SessionError{Method: http.MethodGet, Path: path, Err: sessionCause(err)}
+		return out, &SessionError{Method: http.MethodGet, Path: path, Err: s.bodyCause(ctx, err)}
 	}
 	return out, nil
 }
@@ -161,6 +161,17 @@ func (s *session) cause(ctx context.Context, err error) error {
 		}
 	}
 	return sessionCause(err)
+}
+
+// bodyCause classifies the error of reading an answer's body: one that
+// was too long as it is, a transport error as cause does. A dropped
+// connection can end an answer whose header had arrived with a plain
+// unexpected EOF, before the transport has noticed.
+func (s *session) bodyCause(ctx context.Context, err error) error {
+	if errors.Is(err, ErrResponseTooLarge) {
+		return err
+	}
+	return s.cause(ctx, err)
 }
 
 // closeGrace is how long a failed call waits to learn whether the
