@@ -39,3 +39,16 @@ func TestPayloadSumMatchesWholeSums(t *testing.T) {
 		assert.Equal(t, crc, crc2)
 	}
 }
+
+// ComputeDigest, hashing in prefetched pieces, is SHA-256 at every length
+// around the piece boundaries, without allocating.
+func TestComputeDigestIsSHA256(t *testing.T) {
+	data := make([]byte, 3*blobSumPiece+2)
+	for i := range data {
+		data[i] = byte(i * 131)
+	}
+	for _, n := range []int{0, 1, blobSumPiece - 1, blobSumPiece, blobSumPiece + 1, 2 * blobSumPiece, len(data)} {
+		assert.Equal(t, Digest(sha256.Sum256(data[:n])), ComputeDigest(data[:n]), "length %d", n)
+	}
+	assert.Zero(t, testing.AllocsPerRun(10, func() { ComputeDigest(data) }))
+}

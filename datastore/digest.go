@@ -12,9 +12,19 @@ import (
 type Digest [32]byte
 
 // ComputeDigest returns the digest of an unencrypted chunk: SHA-256 over its
-// plain (uncompressed) data.
+// plain (uncompressed) data. It prefetches as PayloadSum does, which makes
+// it faster than sha256.Sum256 on data that is no longer in the cache.
 func ComputeDigest(data []byte) Digest {
-	return sha256.Sum256(data)
+	h := sha256.New() // stays on the stack
+	for len(data) > 0 {
+		k := min(blobSumPiece, len(data))
+		prefetch(data[k:min(2*k, len(data))])
+		h.Write(data[:k])
+		data = data[k:]
+	}
+	var d Digest
+	h.Sum(d[:0])
+	return d
 }
 
 // ParseDigest parses 64 lowercase hex characters. Uppercase hex is rejected,

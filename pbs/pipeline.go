@@ -2,7 +2,6 @@ package pbs
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -363,7 +362,7 @@ func (p *pipeline) process(enc *chunkEncoder, j *chunkJob) {
 		j.digest, _ = datastore.SealUncompressedDigest(chunk) // chunks are far below the blob limit
 		sealed = true
 	default:
-		j.digest = sha256.Sum256(data)
+		j.digest = datastore.ComputeDigest(data)
 	}
 	st, fresh := p.env.known.claim(j.digest, j.size)
 	j.wait = st

@@ -2,7 +2,6 @@ package pbs
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"io"
 
@@ -231,7 +230,7 @@ func (sg *streamGuesser) fill(ctx context.Context) error {
 // hash sets got and, to verify, cutAt, then closes done.
 func (g *chunkGuess) hash(avg int) {
 	defer close(g.done)
-	g.got = sha256.Sum256(g.data())
+	g.got = datastore.ComputeDigest(g.data())
 	if g.verify {
 		ck, err := chunker.New(avg)
 		if err != nil {
