@@ -7,6 +7,8 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,19 +61,40 @@ func TestMockSettersSetTheirField(t *testing.T) {
 	assert.Zero(t, passwords.Len(), "no password, nothing stored")
 }
 
+// syncBuffer is a bytes.Buffer that a server's goroutines may write while
+// the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 func TestMockConfigListenUsesTheErrorLog(t *testing.T) {
-	var buf bytes.Buffer
+	var buf syncBuffer
 	c := MockConfig{ErrorLog: log.New(&buf, "", 0)}
 	srv, err := c.Listen(http.NotFoundHandler())
 	require.NoError(t, err)
 	defer srv.Close()
-	// A plain-HTTP request to the TLS port is a handshake error the server logs.
+	// A plain-HTTP request to the TLS port is a handshake error the server
+	// logs, possibly after the client has its answer: wait for the line.
 	resp, err := http.Get("http://" + srv.Addr)
 	if err == nil {
 		resp.Body.Close()
 	}
+	assert.Eventually(t, func() bool { return strings.Contains(buf.String(), "TLS handshake error") },
+		5*time.Second, 5*time.Millisecond)
 	require.NoError(t, srv.Close())
-	assert.Contains(t, buf.String(), "TLS handshake error")
 
 	_, err = (&MockConfig{Addr: "not an address"}).Listen(http.NotFoundHandler())
 	assert.ErrorContains(t, err, "mockcore: listen")
