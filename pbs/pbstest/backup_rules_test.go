@@ -26,78 +26,67 @@ func (c *protoConn) postChunk(kind string, q url.Values, blob []byte) (int, stri
 	return status, string(body)
 }
 
-// Uncompressed chunks are hashed as they arrive (backup_chunk_body.go),
-// with the same answers as the full check gives compressed ones.
-func TestUncompressedChunkUploadChecks(t *testing.T) {
-	srv := NewServer(t)
-	c := startBackupSession(t, srv, "host", "x", protoTime)
-	wid := c.createIndex("dynamic", "a.didx", nil)
-	data := randomBytes(3, 300<<10) // several reads of the body
-	d := datastore.ComputeDigest(data)
-	blob, err := datastore.EncodeBlob(data, false)
-	require.NoError(t, err)
-	st := srv.stores[DefaultDatastore]
-
-	other := datastore.ComputeDigest([]byte("other"))
-	status, msg := c.postChunk("dynamic", chunkQuery(wid, other, len(data), blob), blob)
-	assert.Equal(t, http.StatusBadRequest, status)
-	assert.Equal(t, "detected chunk with wrong digest.", msg)
-	ok, err := st.HasChunk(other)
-	require.NoError(t, err)
-	assert.False(t, ok)
-
-	status, msg = c.postChunk("dynamic", chunkQuery(wid, d, len(data)-1, blob), blob)
-	assert.Equal(t, http.StatusBadRequest, status)
-	assert.Contains(t, msg, "detected chunk with wrong length")
-
-	q := chunkQuery(wid, d, len(data), blob)
-	q.Set("encoded-size", strconv.Itoa(len(blob)-1))
-	status, msg = c.postChunk("dynamic", q, blob)
-	assert.Equal(t, http.StatusBadRequest, status)
-	assert.Equal(t, "uploaded chunk is larger than announced.", msg)
-
-	broken := bytes.Clone(blob)
-	binary.LittleEndian.PutUint32(broken[8:12], 0xdeadbeef)
-	c.data("POST", "/dynamic_chunk", chunkQuery(wid, d, len(data), broken), "application/octet-stream", broken)
-	stored, err := st.ReadChunk(d)
-	require.NoError(t, err, "the stored chunk has a correct CRC")
-	assert.Equal(t, blob, stored)
-}
-
+// The checks of an upload: the same answers for a compressed chunk, which
+// is decoded to be checked, and an uncompressed one, hashed as its body
+// arrives (backup_chunk_body.go).
 func TestChunkUploadChecks(t *testing.T) {
 	srv := NewServer(t)
 	c := startBackupSession(t, srv, "host", "x", protoTime)
 	wid := c.createIndex("dynamic", "a.didx", nil)
+	st := srv.stores[DefaultDatastore]
+	for _, tc := range []struct {
+		name     string
+		data     []byte
+		compress bool
+	}{
+		{"compressed", bytes.Repeat([]byte("chunk data "), 500), true},
+		{"uncompressed", randomBytes(3, 300<<10), false}, // a body of several reads
+	} {
+		data := tc.data
+		d := datastore.ComputeDigest(data)
+		blob, err := datastore.EncodeBlob(data, tc.compress)
+		require.NoError(t, err)
+		h, err := datastore.ParseBlobHeader(blob)
+		require.NoError(t, err)
+		require.Equal(t, tc.compress, h.Kind.Compressed(), tc.name)
+
+		other := datastore.ComputeDigest([]byte("other"))
+		status, msg := c.postChunk("dynamic", chunkQuery(wid, other, len(data), blob), blob)
+		assert.Equal(t, http.StatusBadRequest, status, tc.name)
+		assert.Equal(t, "detected chunk with wrong digest.", msg, "%s: the server hashes every unencrypted chunk", tc.name)
+		ok, err := st.HasChunk(other)
+		require.NoError(t, err)
+		assert.False(t, ok, tc.name)
+
+		status, msg = c.postChunk("dynamic", chunkQuery(wid, d, len(data)+1, blob), blob)
+		assert.Equal(t, http.StatusBadRequest, status, tc.name)
+		assert.Contains(t, msg, "detected chunk with wrong length", tc.name)
+
+		q := chunkQuery(wid, d, len(data), blob)
+		q.Set("encoded-size", strconv.Itoa(len(blob)-1))
+		status, msg = c.postChunk("dynamic", q, blob)
+		assert.Equal(t, http.StatusBadRequest, status, tc.name)
+		assert.Equal(t, "uploaded chunk is larger than announced.", msg, tc.name)
+		q.Set("encoded-size", strconv.Itoa(len(blob)+1))
+		status, msg = c.postChunk("dynamic", q, blob)
+		assert.Equal(t, http.StatusBadRequest, status, tc.name)
+		assert.Equal(t, "uploaded chunk has unexpected size.", msg, tc.name)
+
+		// The uploaded CRC is not checked but recomputed before storing.
+		broken := bytes.Clone(blob)
+		binary.LittleEndian.PutUint32(broken[8:12], 0xdeadbeef)
+		c.data("POST", "/dynamic_chunk", chunkQuery(wid, d, len(data), broken), "application/octet-stream", broken)
+		stored, err := st.ReadChunk(d)
+		require.NoError(t, err, "%s: the stored chunk has a correct CRC", tc.name)
+		assert.Equal(t, blob, stored, tc.name)
+	}
+
 	data := bytes.Repeat([]byte("chunk data "), 500)
 	d := datastore.ComputeDigest(data)
 	blob := encodeChunk(t, data)
-	st := srv.stores[DefaultDatastore]
-
-	other := datastore.ComputeDigest([]byte("other"))
-	status, msg := c.postChunk("dynamic", chunkQuery(wid, other, len(data), blob), blob)
-	assert.Equal(t, http.StatusBadRequest, status)
-	assert.Equal(t, "detected chunk with wrong digest.", msg, "the server hashes every unencrypted chunk")
-	ok, err := st.HasChunk(other)
-	require.NoError(t, err)
-	assert.False(t, ok)
-
-	status, msg = c.postChunk("dynamic", chunkQuery(wid, d, len(data)+1, blob), blob)
-	assert.Equal(t, http.StatusBadRequest, status)
-	assert.Contains(t, msg, "detected chunk with wrong length")
-
 	q := chunkQuery(wid, d, len(data), blob)
-	q.Set("encoded-size", strconv.Itoa(len(blob)-1))
-	status, msg = c.postChunk("dynamic", q, blob)
-	assert.Equal(t, http.StatusBadRequest, status)
-	assert.Equal(t, "uploaded chunk is larger than announced.", msg)
-	q.Set("encoded-size", strconv.Itoa(len(blob)+1))
-	status, msg = c.postChunk("dynamic", q, blob)
-	assert.Equal(t, http.StatusBadRequest, status)
-	assert.Equal(t, "uploaded chunk has unexpected size.", msg)
-
-	q = chunkQuery(wid, d, len(data), blob)
 	q.Set("digest", strings.ToUpper(d.String()))
-	status, msg = c.postChunk("dynamic", q, blob)
+	status, msg := c.postChunk("dynamic", q, blob)
 	assert.Equal(t, http.StatusBadRequest, status, "pitfall 14: uppercase digests are rejected")
 	assert.Contains(t, msg, "'digest': value does not match the regex pattern")
 
@@ -106,20 +95,12 @@ func TestChunkUploadChecks(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Contains(t, msg, "magic")
 
-	// The uploaded CRC is not checked but recomputed before storing.
-	broken := bytes.Clone(blob)
-	binary.LittleEndian.PutUint32(broken[8:12], 0xdeadbeef)
-	c.data("POST", "/dynamic_chunk", chunkQuery(wid, d, len(data), broken), "application/octet-stream", broken)
-	stored, err := st.ReadChunk(d)
-	require.NoError(t, err, "the stored chunk has a correct CRC")
-	assert.Equal(t, blob, stored)
-
 	// Encrypted chunks cannot be checked and are stored as they come.
 	enc := append([]byte{0x7b, 0x67, 0x85, 0xbe, 0x22, 0x2d, 0x4c, 0xf0}, make([]byte, 36+100)...)
 	copy(enc[44:], randomBytes(13, 100))
 	encDigest := datastore.ComputeDigest([]byte("keyed digest, unknown to the server"))
 	c.data("POST", "/dynamic_chunk", chunkQuery(wid, encDigest, 100, enc), "application/octet-stream", enc)
-	ok, err = st.HasChunk(encDigest)
+	ok, err := st.HasChunk(encDigest)
 	require.NoError(t, err)
 	assert.True(t, ok)
 
