@@ -63,3 +63,51 @@ func TestReadChunkBodyMatchesReadFull(t *testing.T) {
 		}
 	}
 }
+
+// splitReader returns its data in reads of the given lengths, in turn.
+type splitReader struct {
+	data  []byte
+	sizes []byte
+	i     int
+}
+
+func (r *splitReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := len(r.data)
+	if len(r.sizes) > 0 {
+		n = 1 + int(r.sizes[r.i%len(r.sizes)])
+		r.i++
+	}
+	n = copy(p, r.data[:min(n, len(r.data))])
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// An upload body of any bytes, arriving in reads of any sizes, is read as
+// io.ReadFull reads it; the sum covers exactly the data of an
+// uncompressed blob.
+func FuzzReadChunkBody(f *testing.F) {
+	plain, err := datastore.EncodeBlob(randomBytes(9, 3000), false)
+	require.NoError(f, err)
+	f.Add(plain, []byte{7, 200, 0}, uint16(len(plain)+1))
+	f.Add(plain[:20], []byte{}, uint16(10))
+	f.Add([]byte("not a blob at all"), []byte{1}, uint16(100))
+	f.Fuzz(func(t *testing.T, body, sizes []byte, room uint16) {
+		want := make([]byte, room)
+		wantN, wantErr := io.ReadFull(bytes.NewReader(body), want)
+		buf := make([]byte, room)
+		var sum datastore.PayloadSum
+		n, plain, err := readChunkBody(&splitReader{data: body, sizes: sizes}, buf, &sum)
+		require.Equal(t, wantN, n)
+		require.Equal(t, want[:n], buf[:n])
+		require.Equal(t, wantErr, err)
+		h, herr := datastore.ParseBlobHeader(buf[:n])
+		require.Equal(t, herr == nil && h.Kind == datastore.BlobUncompressed, plain)
+		if plain {
+			d, _ := sum.Sum()
+			require.Equal(t, datastore.ComputeDigest(buf[datastore.BlobHeaderSize:n]), d)
+		}
+	})
+}
