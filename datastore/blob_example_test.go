@@ -32,3 +32,32 @@ func ExampleBlobEncoder() {
 	// round trip: true
 	// corruption detected: true
 }
+
+// A receiver checks an uncompressed chunk while it arrives: each piece is
+// summed right after it is read, and the sums are compared at the end.
+func ExamplePayloadSum() {
+	data := bytes.Repeat([]byte("incoming chunk "), 20000)
+	blob, err := datastore.EncodeBlob(data, false)
+	if err != nil {
+		panic(err)
+	}
+	want := datastore.ComputeDigest(data)
+
+	var sum datastore.PayloadSum
+	body := bytes.NewReader(blob[datastore.BlobHeaderSize:]) // the header was read and parsed first
+	piece := make([]byte, 64<<10)
+	for {
+		n, err := body.Read(piece)
+		sum.Write(piece[:n])
+		if err != nil {
+			break
+		}
+	}
+	digest, crc := sum.Sum()
+	h, _ := datastore.ParseBlobHeader(blob)
+	fmt.Println("digest matches:", digest == want)
+	fmt.Println("CRC matches:", crc == h.CRC)
+	// Output:
+	// digest matches: true
+	// CRC matches: true
+}
