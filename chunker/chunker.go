@@ -149,14 +149,37 @@ func (c *Chunker) Scan(p []byte) int {
 // earlier, up to and including the first boundary. It returns the hash, the
 // number of steps taken and whether the last of them ends a chunk.
 //
-// For the averages the client offers it runs rollFiltered; rollSteps is the
-// byte-at-a-time loop behind it and for tiny test averages.
+// For the averages the client offers it runs rollVec where the CPU has it
+// and rollFiltered; rollSteps is the byte-at-a-time loop behind them and
+// for tiny test averages.
 func roll(g, hi uint32, p []byte) (uint32, int, bool) {
+	return rollWith(g, hi, p, haveVec)
+}
+
+// vecBlock is the number of steps rollVec takes per block.
+const vecBlock = 64
+
+// rollWith is roll with the vector path on or off, so that tests can check
+// one against the other; vec needs haveVec. rollVec skips blocks without a
+// prefilter hit, and rollFiltered takes the block that stopped it exactly,
+// after which rollVec goes on.
+func rollWith(g, hi uint32, p []byte, vec bool) (uint32, int, bool) {
 	i := 0
 	if hi&cutFilter == cutFilter {
-		var cut bool
-		if g, i, cut = rollFiltered(g, hi, p); cut {
-			return g, i, true
+		for {
+			end, k, cut := len(p), 0, false
+			if vec {
+				g, k = rollVec(g, p[i:])
+				i += k
+				end = min(end, i+windowSize+vecBlock)
+			}
+			g, k, cut = rollFiltered(g, hi, p[i:end])
+			if i += k; cut {
+				return g, i, true
+			}
+			if end == len(p) {
+				break
+			}
 		}
 	}
 	g, k, cut := rollSteps(g, hi, p[i:])
