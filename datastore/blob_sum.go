@@ -49,13 +49,20 @@ func (s *PayloadSum) Write(p []byte) (int, error) {
 	}
 	n := len(p)
 	for len(p) > 0 {
-		k := min(blobSumPiece, len(p))
-		prefetch(p[k:min(2*k, len(p))])
-		s.sha.Write(p[:k])
-		s.crc = crcUpdate(s.crc, p[:k])
-		p = p[k:]
+		var piece []byte
+		piece, p = nextPiece(p)
+		s.sha.Write(piece)
+		s.crc = crcUpdate(s.crc, piece)
 	}
 	return n, nil
+}
+
+// nextPiece splits the next blobSumPiece bytes off p (len(p) > 0) and
+// prefetches the piece after them, for the pass over this one.
+func nextPiece(p []byte) (piece, rest []byte) {
+	k := min(blobSumPiece, len(p))
+	prefetch(p[k:min(2*k, len(p))])
+	return p[:k], p[k:]
 }
 
 // Sum returns the SHA-256 and the CRC-32 of everything written since the

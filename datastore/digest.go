@@ -17,10 +17,9 @@ type Digest [32]byte
 func ComputeDigest(data []byte) Digest {
 	h := sha256.New() // stays on the stack
 	for len(data) > 0 {
-		k := min(blobSumPiece, len(data))
-		prefetch(data[k:min(2*k, len(data))])
-		h.Write(data[:k])
-		data = data[k:]
+		var piece []byte
+		piece, data = nextPiece(data)
+		h.Write(piece)
 	}
 	var d Digest
 	h.Sum(d[:0])
